@@ -1,0 +1,241 @@
+/// The ZRLE tile size (RFC 6143 §7.7.6).
+public let zrleTileSize = 64
+
+/// Writes rectangles as ZRLE tile data (before compression), RFC 6143 §7.7.6: 64x64 tiles left to right,
+/// top to bottom from the rectangle's origin, each with the cheapest subencoding for it.
+///
+/// One instance per thread: it owns scratch space for one tile. Pixels are handled as target memory values
+/// (see `PixelConverter`), so a CPIXEL is a byte window of one.
+final class ZRLETileEncoder {
+    let converter: PixelConverter
+    let cpixelSize: Int
+    /// Shift that brings the CPIXEL's first byte to the bottom of a memory value.
+    let cpixelShift: UInt32
+
+    private let tile = UnsafeMutablePointer<UInt32>.allocate(capacity: 64 * 64)
+    private let runValue = UnsafeMutablePointer<UInt32>.allocate(capacity: 64 * 64)
+    private let runLength = UnsafeMutablePointer<Int32>.allocate(capacity: 64 * 64)
+    private let runIndex = UnsafeMutablePointer<UInt8>.allocate(capacity: 64 * 64)
+    private var palette = Palette()
+
+    /// Counts of subencodings chosen, for statistics: raw, solid, packed palette, plain RLE, palette RLE.
+    private(set) var subencodingCounts = [Int](repeating: 0, count: 5)
+
+    init(converter: PixelConverter) {
+        self.converter = converter
+        let compact = converter.target.compactPixel
+        cpixelSize = compact.size
+        cpixelShift = UInt32(compact.offset * 8)
+    }
+
+    deinit {
+        tile.deallocate()
+        runValue.deallocate()
+        runLength.deallocate()
+        runIndex.deallocate()
+    }
+
+    /// The most bytes one tile of `pixels` pixels can take: a raw tile, or a palette RLE one whose every
+    /// run is a single pixel (the analysis never chooses worse than raw, but the bound must hold anyway).
+    static func maximumTileBytes(pixels: Int, cpixelSize: Int) -> Int {
+        1 + 127 * cpixelSize + pixels * (cpixelSize + 1)
+    }
+
+    /// Appends the tiles of `rect` of `frame` to `out`.
+    func encode(_ frame: FrameView, _ rect: Rect, into out: ByteWriter) {
+        var ty = rect.y
+        while ty < rect.maxY {
+            let th = min(zrleTileSize, rect.maxY - ty)
+            var tx = rect.x
+            while tx < rect.maxX {
+                let tw = min(zrleTileSize, rect.maxX - tx)
+                loadTile(frame, x: tx, y: ty, width: tw, height: th)
+                encodeTile(width: tw, height: th, into: out)
+                tx += tw
+            }
+            ty += th
+        }
+    }
+
+    private func loadTile(_ frame: FrameView, x: Int, y: Int, width: Int, height: Int) {
+        let bpp = frame.format.bytesPerPixel
+        for row in 0..<height {
+            converter.convert(frame.row(y + row) + x * bpp, count: width, into: tile + row * width)
+        }
+    }
+
+    /// Chooses the cheapest subencoding for the tile in `tile` and writes it.
+    private func encodeTile(width: Int, height: Int, into out: ByteWriter) {
+        let n = width * height
+        let cp = cpixelSize
+
+        // One pass: runs (they may cross rows, never tiles), their length bytes, and the palette.
+        palette.startTile()
+        var runs = 0
+        var plainLengthBytes = 0   // sum of run-length bytes over all runs
+        var paletteRunBytes = 0    // palette RLE body: 1 byte per run, plus length bytes for runs > 1
+        var start = 0
+        var current = tile[0]
+        var i = 1
+        while i <= n {
+            if i < n && tile[i] == current { i += 1; continue }
+            let length = i - start
+            runValue[runs] = current
+            runLength[runs] = Int32(length)
+            runIndex[runs] = palette.index(of: current)
+            let lengthBytes = (length - 1) / 255 + 1
+            plainLengthBytes += lengthBytes
+            paletteRunBytes += length == 1 ? 1 : 1 + lengthBytes
+            runs += 1
+            if i < n { current = tile[i] }
+            start = i
+            i += 1
+        }
+
+        let colours = palette.count
+        if colours == 1 {
+            out.reserve(1 + cp)
+            out.append(1)
+            out.appendLittleEndian(runValue[0] >> cpixelShift, size: cp)
+            subencodingCounts[1] += 1
+            return
+        }
+        var bestKind = 0
+        var bestSize = n * cp
+        let plainRLE = runs * cp + plainLengthBytes
+        if plainRLE < bestSize { bestKind = 3; bestSize = plainRLE }
+        if !palette.isFull {
+            let paletteRLE = colours * cp + paletteRunBytes
+            if paletteRLE <= bestSize { bestKind = 4; bestSize = paletteRLE }
+            if colours <= 16 {
+                let bits = colours <= 2 ? 1 : colours <= 4 ? 2 : 4
+                let packed = colours * cp + height * ((width * bits + 7) / 8)
+                if packed <= bestSize { bestKind = 2; bestSize = packed }
+            }
+        }
+        subencodingCounts[bestKind] += 1
+        out.reserve(bestSize + 1)
+        let before = out.count
+        switch bestKind {
+        case 0: writeRaw(n, out)
+        case 2: writePacked(width: width, height: height, runs: runs, out)
+        case 3: writePlainRLE(runs: runs, out)
+        default: writePaletteRLE(runs: runs, out)
+        }
+        assert(out.count - before == bestSize + 1, "tile size estimate and output disagree")
+    }
+
+    private func writeRaw(_ n: Int, _ out: ByteWriter) {
+        out.append(0)
+        let cp = cpixelSize, shift = cpixelShift
+        if cp == 4 {
+            out.append(UnsafeRawBufferPointer(start: tile, count: n * 4))
+            return
+        }
+        for i in 0..<n { out.appendLittleEndian(tile[i] >> shift, size: cp) }
+    }
+
+    private func writePalette(_ out: ByteWriter) {
+        for i in 0..<palette.count { out.appendLittleEndian(palette.colours[i] >> cpixelShift, size: cpixelSize) }
+    }
+
+    private func writePacked(width: Int, height: Int, runs: Int, _ out: ByteWriter) {
+        out.append(UInt8(palette.count))
+        writePalette(out)
+        let bits = palette.count <= 2 ? 1 : palette.count <= 4 ? 2 : 4
+        // Expand the runs back to one index per pixel, then pack each row, leftmost pixel in the top bits.
+        let indices = UnsafeMutableRawPointer(tile).assumingMemoryBound(to: UInt8.self)
+        var p = 0
+        for r in 0..<runs {
+            let length = Int(runLength[r])
+            (indices + p).initialize(repeating: runIndex[r], count: length)
+            p += length
+        }
+        for row in 0..<height {
+            var byte: UInt32 = 0
+            var used = 0
+            let rowStart = indices + row * width
+            for x in 0..<width {
+                byte = byte << UInt32(bits) | UInt32(rowStart[x])
+                used += bits
+                if used == 8 {
+                    out.append(UInt8(truncatingIfNeeded: byte))
+                    byte = 0
+                    used = 0
+                }
+            }
+            if used > 0 { out.append(UInt8(truncatingIfNeeded: byte << UInt32(8 - used))) }
+        }
+    }
+
+    @inline(__always) private func writeRunLength(_ length: Int, _ out: ByteWriter) {
+        var rest = length - 1
+        while rest >= 255 {
+            out.append(255)
+            rest -= 255
+        }
+        out.append(UInt8(rest))
+    }
+
+    private func writePlainRLE(runs: Int, _ out: ByteWriter) {
+        out.append(128)
+        for r in 0..<runs {
+            out.appendLittleEndian(runValue[r] >> cpixelShift, size: cpixelSize)
+            writeRunLength(Int(runLength[r]), out)
+        }
+    }
+
+    private func writePaletteRLE(runs: Int, _ out: ByteWriter) {
+        out.append(UInt8(128 + palette.count))
+        writePalette(out)
+        for r in 0..<runs {
+            let length = Int(runLength[r])
+            if length == 1 {
+                out.append(runIndex[r])
+            } else {
+                out.append(runIndex[r] | 128)
+                writeRunLength(length, out)
+            }
+        }
+    }
+}
+
+/// The distinct colours of one tile, up to 127 (the most a ZRLE palette holds), in first-seen order.
+/// A small open-addressing table; `startTile` clears it in O(1) by bumping a generation stamp.
+struct Palette {
+    private(set) var colours = [UInt32](repeating: 0, count: 128)
+    private(set) var count = 0
+    /// More than 127 colours were seen: no palette subencoding is possible.
+    var isFull: Bool { count > 127 }
+    private var keys = [UInt32](repeating: 0, count: 256)
+    private var slotIndex = [UInt8](repeating: 0, count: 256)
+    private var stamps = [UInt32](repeating: 0, count: 256)
+    private var generation: UInt32 = 0
+
+    mutating func startTile() {
+        count = 0
+        generation &+= 1
+        if generation == 0 {
+            for i in 0..<256 { stamps[i] = 0 }
+            generation = 1
+        }
+    }
+
+    /// The colour's palette index, adding it if new; 0 once the palette is full (the index is then unused).
+    @inline(__always) mutating func index(of colour: UInt32) -> UInt8 {
+        if count > 127 { return 0 }
+        var h = Int((colour &* 0x9E37_79B1) >> 24)
+        while true {
+            if stamps[h] != generation {
+                stamps[h] = generation
+                keys[h] = colour
+                slotIndex[h] = UInt8(count)
+                colours[count] = colour
+                count += 1
+                return UInt8(count - 1)
+            }
+            if keys[h] == colour { return slotIndex[h] }
+            h = (h + 1) & 255
+        }
+    }
+}
