@@ -7,8 +7,14 @@ let package = Package(
     name: "RemoteSupport",
     products: [
         .library(name: "RemoteSupportCore", targets: ["RemoteSupportCore"]),
+        // libremotesupport.so: the C library, declared by Include/remotesupport.h.
+        .library(name: "remotesupport", type: .dynamic, targets: ["RemoteSupportC"]),
+        .executable(name: "rs-serve-frames", targets: ["ServeFrames"]),
+        .executable(name: "codec-bench", targets: ["codec-bench"]),
     ],
     dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
     ],
     targets: [
         .systemLibrary(
@@ -16,14 +22,48 @@ let package = Package(
             pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]
         ),
-        // The tile codec, pixel formats and image parsing: no IO, no threads, no clock.
+        // The tile codec, pixel formats, RFB messages and image parsing: no IO, no threads, no clock.
         .target(
             name: "RemoteSupportCore",
             dependencies: ["CZlib"]
         ),
+        // The hand-written C header, as a module the C layer imports so each declaration exists once.
+        .systemLibrary(
+            name: "CRemoteSupport",
+            path: "Include"
+        ),
+        // The C ABI: thin @c functions over the core. Exports only rs_* (exports.map).
+        .target(
+            name: "RemoteSupportC",
+            dependencies: ["RemoteSupportCore", "CRemoteSupport"],
+            linkerSettings: [
+                .unsafeFlags(["-Xlinker", "--version-script=\(Context.packageDirectory)/Sources/RemoteSupportC/exports.map"])
+            ]
+        ),
+        // rs-serve-frames: serves PPM frames over RFB 3.8 to any VNC viewer.
+        .executableTarget(
+            name: "ServeFrames",
+            dependencies: [
+                "RemoteSupportCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Examples/ServeFrames"
+        ),
+        // codec-bench: encode/decode throughput and bytes on a folder of frames, beside zlib and memcmp.
+        .executableTarget(
+            name: "codec-bench",
+            dependencies: ["RemoteSupportCore", "CZlib"],
+            path: "Benchmarks/CodecBench"
+        ),
         .testTarget(
             name: "RemoteSupportCoreTests",
             dependencies: ["RemoteSupportCore"]
+        ),
+        .testTarget(
+            name: "RemoteSupportCTests",
+            dependencies: ["RemoteSupportC", "CRemoteSupport"]
         ),
     ]
 )

@@ -52,9 +52,20 @@ struct MotionDetector {
                 }
                 guard !matched.isEmpty else { continue }
                 for t in matched { claimed[t] = true }
-                for r in mergeTiles(matched) {
-                    let grown = grow(r, by: v, new, ref, bpp: bpp)
-                    copies.append(CopyRectangle(destination: grown, sourceX: grown.x - v.dx, sourceY: grown.y - v.dy))
+                // Grown rectangles must not overlap any other destination: the client applies copies in
+                // order, so an overlap would change a later copy's source.
+                var rects = mergeTiles(matched)
+                for i in rects.indices {
+                    let others = copies.map(\.destination) + rects.indices.filter { $0 != i }.map { rects[$0] }
+                    rects[i] = grow(rects[i], by: v, new, ref, bpp: bpp, avoiding: others)
+                }
+                // Order as memmove does: a copy must not write where a later one still reads.
+                rects.sort { a, b in
+                    if a.y != b.y { return v.dy < 0 ? a.y < b.y : a.y > b.y }
+                    return v.dx < 0 ? a.x < b.x : a.x > b.x
+                }
+                for r in rects {
+                    copies.append(CopyRectangle(destination: r, sourceX: r.x - v.dx, sourceY: r.y - v.dy))
                 }
             }
         }
@@ -209,7 +220,7 @@ struct MotionDetector {
 
     /// Grows `r` one row or column at a time (up to a tile's size each way) while the new frame there
     /// still equals the reference at the offset.
-    private func grow(_ start: Rect, by v: Vector, _ new: Frame, _ ref: Frame, bpp: Int) -> Rect {
+    private func grow(_ start: Rect, by v: Vector, _ new: Frame, _ ref: Frame, bpp: Int, avoiding others: [Rect]) -> Rect {
         var r = start
         for _ in 0..<zrleTileSize {
             var grew = false
@@ -221,7 +232,8 @@ struct MotionDetector {
             ]
             for (side, line) in candidates.enumerated() {
                 let source = Rect(x: line.x - v.dx, y: line.y - v.dy, width: line.width, height: line.height)
-                guard inside(line), inside(source), regionsEqual(line, by: v, new, ref, bpp: bpp) else { continue }
+                guard inside(line), inside(source), !others.contains(where: { !$0.intersection(line).isEmpty }),
+                      regionsEqual(line, by: v, new, ref, bpp: bpp) else { continue }
                 switch side {
                 case 0: r.x -= 1; r.width += 1
                 case 1: r.width += 1

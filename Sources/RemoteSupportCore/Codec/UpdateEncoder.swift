@@ -32,6 +32,10 @@ public struct UpdateStatistics: Sendable, Equatable {
 
 /// One encoded FramebufferUpdate message.
 public struct EncodedUpdate: Sendable {
+    /// The CopyRect rectangles it holds, in order.
+    public var copies: [CopyRectangle] = []
+    /// The rectangles sent as pixels (ZRLE or Raw), in order.
+    public var rectangles: [Rect] = []
     /// The whole message, header included, ready to send.
     public var message: [UInt8]
     public var rectangleCount: Int
@@ -61,6 +65,8 @@ public final class UpdateEncoder {
     private var converter: PixelConverter
     private var tileEncoders: [ZRLETileEncoder]
     private let deflaters: [Deflater]
+    /// Per worker, the uncompressed tile data of the current update (kept: the chunks point into them).
+    private let writers: [ByteWriter]
     /// The client's framebuffer as this encoder believes it is, in the source format, rows packed.
     private let reference: UnsafeMutableRawPointer
     private var referenceIsValid = false
@@ -93,6 +99,7 @@ public final class UpdateEncoder {
         converter = PixelConverter(source: sourceFormat, target: clientFormat)
         tileEncoders = (0..<options.workers).map { _ in ZRLETileEncoder(converter: PixelConverter(source: sourceFormat, target: clientFormat)) }
         deflaters = (0..<options.workers).map { _ in Deflater(level: Int32(options.compressionLevel)) }
+        writers = (0..<options.workers).map { _ in ByteWriter(capacity: 1 << 16) }
         reference = .allocate(byteCount: width * height * sourceFormat.bytesPerPixel, alignment: 64)
         damage = Array(repeating: .none, count: grid.count)
     }
@@ -179,7 +186,7 @@ public final class UpdateEncoder {
             }
             message += payload
         }
-        return EncodedUpdate(message: message, rectangleCount: count, statistics: statistics)
+        return EncodedUpdate(copies: copies, rectangles: rectangles, message: message, rectangleCount: count, statistics: statistics)
     }
 
     // MARK: - Damage
@@ -239,7 +246,8 @@ public final class UpdateEncoder {
         }
         let workers = min(options.workers, bands.count)
         let groups = Self.split(bands.map { $0.rect.area }, into: workers)
-        let writers = (0..<workers).map { _ in ByteWriter(capacity: 1 << 16) }
+        let writers = self.writers
+        for w in writers { w.removeAll() }
         var bandEnds = [Int](repeating: 0, count: bands.count)
         let encoders = tileEncoders
         let countsBefore = encoders.map { $0.subencodingCounts }
