@@ -16,6 +16,8 @@ struct Options {
     var level = 6
     var repeats = 5
     var verbose = false
+    /// Only encode full frames of the first file this many times (for profilers).
+    var profileEncode = 0
 }
 
 func parseOptions() -> Options {
@@ -26,6 +28,7 @@ func parseOptions() -> Options {
         case "--threads": o.threads = Int(args.popFirst() ?? "") ?? o.threads
         case "--level": o.level = Int(args.popFirst() ?? "") ?? o.level
         case "--verbose": o.verbose = true
+        case "--profile-encode": o.profileEncode = Int(args.popFirst() ?? "") ?? 100
         case "--repeat": o.repeats = Int(args.popFirst() ?? "") ?? o.repeats
         default: o.directory = a
         }
@@ -92,6 +95,17 @@ for f in files {
     }
 }
 
+if options.profileEncode > 0, let f = (stills + sequences.values.flatMap { $0 }).first {
+    let fb = try load(options.directory + "/" + f)
+    let e = try makeEncoder(fb)
+    let t0 = now()
+    try fb.withView { view in
+        for _ in 0..<options.profileEncode { _ = try e.encode(view, incremental: false) }
+    }
+    print(String(format: "%@: %.2f ms per full-frame encode", f, (now() - t0) / Double(options.profileEncode)))
+    exit(0)
+}
+
 print("codec-bench: \(options.directory), threads \(options.threads), zlib level \(options.level), median of \(options.repeats)")
 print("")
 print("full frames            bytes   encode ms  compress2(1) ms  ratio   decode ms  decode Mpx/s")
@@ -107,6 +121,7 @@ for f in stills + sequences.keys.sorted().map({ sequences[$0]![0] }) {
             let u = try e.encode(view, incremental: false)
             bytes = u.message.count
             message = u.message
+            if verbose { print("    uncompressed \(u.statistics.uncompressedBytes) subencodings \(u.statistics.subencodings)") }
         }
     }
     // The floor: zlib level 1 over the raw frame, same bytes in memory.

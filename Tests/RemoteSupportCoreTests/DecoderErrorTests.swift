@@ -17,10 +17,10 @@ struct MessageBuilder {
 
     /// A ZRLE rectangle whose uncompressed tile data is `tiles`.
     mutating func zrle(_ r: Rect, tiles: [UInt8]) {
-        var data: [UInt8] = streamStarted ? [] : [0x78, 0x9C]
+        let out = ByteWriter()
+        tiles.withUnsafeBytes { deflater.compress($0, flush: true, into: out) }
+        zrle(r, compressed: (streamStarted ? [] : [0x78, 0x9C]) + Array(out.bytes))
         streamStarted = true
-        tiles.withUnsafeBytes { deflater.compress($0, flush: true, into: &data) }
-        zrle(r, compressed: data)
     }
 
     mutating func zrle(_ r: Rect, compressed data: [UInt8]) {
@@ -95,7 +95,7 @@ struct DecoderErrorTests {
         for y in 1..<7 { for x in 1..<7 { #expect(d.framebuffer.pixel(x: x, y: y) == UInt32((y - 1) * 8 + (x - 1))) } }
     }
 
-    static let hostile: [(String, CodecError.Code, (inout MessageBuilder) -> Void)] = [
+    nonisolated(unsafe) static let hostile: [(String, CodecError.Code, (inout MessageBuilder) -> Void)] = [
         ("rectangle outside", .rectangleOutOfBounds, { $0.zrle(Rect(x: 60, y: 0, width: 8, height: 8), tiles: [1, 0, 0, 0]) }),
         ("CopyRect source outside", .rectangleOutOfBounds, {
             $0.rectangle(Rect(x: 0, y: 0, width: 8, height: 8), .copyRect); $0.bytes += [0, 60, 0, 0] }),

@@ -151,7 +151,9 @@ public final class UpdateEncoder {
         } else {
             markAll(area)
         }
-        let rectangles = grid.rectangles(from: damage)
+        // A full update is one rectangle: every rectangle ends a deflate block (a sync flush), so fewer
+        // rectangles compress better; tiles are still encoded in parallel, band by band.
+        let rectangles = incremental && referenceIsValid ? grid.rectangles(from: damage) : [area]
         statistics.changedTiles = damage.lazy.filter { !$0.isEmpty }.count
 
         var payloads: [[UInt8]]
@@ -165,8 +167,11 @@ public final class UpdateEncoder {
         statistics.copyRectangles = copies.count
         statistics.encodedPixels = rectangles.reduce(0) { $0 + $1.area }
 
-        // What the client will hold after this update: copies first (applied in order), then the pixels.
-        for r in rectangles { copyIntoReference(frame, r) }
+        // What the client will hold after this update: copies first (applied in order, already done),
+        // then the pixels (the ZRLE path copies them while encoding).
+        if !usesZRLE {
+            for r in rectangles { copyIntoReference(frame, r) }
+        }
         referenceIsValid = true
 
         let count = copies.count + rectangles.count
@@ -251,16 +256,22 @@ public final class UpdateEncoder {
         var bandEnds = [Int](repeating: 0, count: bands.count)
         let encoders = tileEncoders
         let countsBefore = encoders.map { $0.subencodingCounts }
+        let reference = self.reference, referenceStride = width * sourceFormat.bytesPerPixel
         bandEnds.withUnsafeMutableBufferPointer { ends in
             parallel(workers) { g in
                 for b in groups[g] {
-                    encoders[g].encode(frame, bands[b].rect, into: writers[g])
+                    encoders[g].encode(frame, bands[b].rect, into: writers[g], copyingTo: reference, stride: referenceStride)
                     ends[b] = writers[g].count
                 }
             }
         }
         for (e, before) in zip(encoders, countsBefore) {
-            for k in 0..<5 { statistics.subencodings[k] += e.subencodingCounts[k] - before[k] }
+            let now = e.subencodingCounts
+            statistics.subencodings[0] += now.0 - before.0
+            statistics.subencodings[1] += now.1 - before.1
+            statistics.subencodings[2] += now.2 - before.2
+            statistics.subencodings[3] += now.3 - before.3
+            statistics.subencodings[4] += now.4 - before.4
         }
         // The stream's uncompressed bytes as a list of chunks, one per band.
         var chunks: [Chunk] = []
@@ -285,7 +296,7 @@ public final class UpdateEncoder {
             if s == 0 && syncedDeflater != nil { dictionaries.append([]); continue }
             dictionaries.append(Self.bytesBefore(startOffset, chunks: chunks, history: history))
         }
-        var outputs = [[(rectangle: Int, bytes: [UInt8])]](repeating: [], count: segments)
+        var outputs = [[(rectangle: Int, bytes: ByteWriter)]](repeating: [], count: segments)
         let deflaters = self.deflaters
         let synced = syncedDeflater != nil
         outputs.withUnsafeMutableBufferPointer { out in
@@ -306,7 +317,7 @@ public final class UpdateEncoder {
             zlibHeaderSent = true
         }
         for segment in outputs {
-            for piece in segment { payloads[piece.rectangle] += piece.bytes }
+            for piece in segment { payloads[piece.rectangle] += piece.bytes.bytes }
         }
         return payloads
     }
@@ -318,8 +329,8 @@ public final class UpdateEncoder {
     }
 
     /// Deflates stream bytes `from..<to`, sync-flushing at every rectangle end and at `to`.
-    private static func deflate(chunks: [Chunk], from: Int, to: Int, with deflater: Deflater) -> [(rectangle: Int, bytes: [UInt8])] {
-        var pieces: [(rectangle: Int, bytes: [UInt8])] = []
+    private static func deflate(chunks: [Chunk], from: Int, to: Int, with deflater: Deflater) -> [(rectangle: Int, bytes: ByteWriter)] {
+        var pieces: [(rectangle: Int, bytes: ByteWriter)] = []
         var offset = 0
         for (i, c) in chunks.enumerated() {
             defer { offset += c.count }
@@ -327,8 +338,8 @@ public final class UpdateEncoder {
             guard a < b else { continue }
             let rectangleEnds = i + 1 == chunks.count || chunks[i + 1].rectangle != c.rectangle
             let flush = b == to || (rectangleEnds && b == offset + c.count)
-            if pieces.last?.rectangle != c.rectangle { pieces.append((c.rectangle, [])) }
-            deflater.compress(UnsafeRawBufferPointer(start: c.base + (a - offset), count: b - a), flush: flush, into: &pieces[pieces.count - 1].bytes)
+            if pieces.last?.rectangle != c.rectangle { pieces.append((c.rectangle, ByteWriter(capacity: (b - a) / 4 + 256))) }
+            deflater.compress(UnsafeRawBufferPointer(start: c.base + (a - offset), count: b - a), flush: flush, into: pieces[pieces.count - 1].bytes)
         }
         return pieces
     }

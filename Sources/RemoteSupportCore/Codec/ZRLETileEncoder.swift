@@ -16,10 +16,10 @@ final class ZRLETileEncoder {
     private let runValue = UnsafeMutablePointer<UInt32>.allocate(capacity: 64 * 64)
     private let runLength = UnsafeMutablePointer<Int32>.allocate(capacity: 64 * 64)
     private let runIndex = UnsafeMutablePointer<UInt8>.allocate(capacity: 64 * 64)
-    private var palette = Palette()
+    private let palette = Palette()
 
     /// Counts of subencodings chosen, for statistics: raw, solid, packed palette, plain RLE, palette RLE.
-    private(set) var subencodingCounts = [Int](repeating: 0, count: 5)
+    private(set) var subencodingCounts: (Int, Int, Int, Int, Int) = (0, 0, 0, 0, 0)
 
     init(converter: PixelConverter) {
         self.converter = converter
@@ -43,14 +43,34 @@ final class ZRLETileEncoder {
 
     /// Appends the tiles of `rect` of `frame` to `out`.
     func encode(_ frame: FrameView, _ rect: Rect, into out: ByteWriter) {
+        encode(frame, rect, into: out, copyingTo: nil, stride: 0)
+    }
+
+    /// Appends the tiles of `rect` of `frame` to `out`, and copies the rectangle's source pixels to
+    /// `copy` (rows `stride` bytes apart) on the way, while they are in the cache.
+    func encode(_ frame: FrameView, _ rect: Rect, into out: ByteWriter, copyingTo copy: UnsafeMutableRawPointer?, stride: Int) {
+        if let copy {
+            let bpp = frame.format.bytesPerPixel
+            for y in rect.y..<rect.maxY {
+                (copy + y * stride + rect.x * bpp).copyMemory(from: frame.row(y) + rect.x * bpp, byteCount: rect.width * bpp)
+            }
+        }
+        // 32-bit pixels that need no conversion are read where they lie; others are converted first.
+        let inPlace = converter.isIdentity && frame.format.bytesPerPixel == 4
+            && frame.stride % 4 == 0 && Int(bitPattern: frame.base) % 4 == 0
         var ty = rect.y
         while ty < rect.maxY {
             let th = min(zrleTileSize, rect.maxY - ty)
             var tx = rect.x
             while tx < rect.maxX {
                 let tw = min(zrleTileSize, rect.maxX - tx)
-                loadTile(frame, x: tx, y: ty, width: tw, height: th)
-                encodeTile(width: tw, height: th, into: out)
+                if inPlace {
+                    let p = (frame.row(ty) + tx * 4).assumingMemoryBound(to: UInt32.self)
+                    encodeTile(p, stride: frame.stride / 4, width: tw, height: th, into: out)
+                } else {
+                    loadTile(frame, x: tx, y: ty, width: tw, height: th)
+                    encodeTile(UnsafePointer(tile), stride: tw, width: tw, height: th, into: out)
+                }
                 tx += tw
             }
             ty += th
@@ -64,8 +84,9 @@ final class ZRLETileEncoder {
         }
     }
 
-    /// Chooses the cheapest subencoding for the tile in `tile` and writes it.
-    private func encodeTile(width: Int, height: Int, into out: ByteWriter) {
+    /// Chooses the cheapest subencoding for the tile of memory values at `pixels` (rows `stride` values
+    /// apart) and writes it.
+    private func encodeTile(_ pixels: UnsafePointer<UInt32>, stride: Int, width: Int, height: Int, into out: ByteWriter) {
         let n = width * height
         let cp = cpixelSize
 
@@ -75,11 +96,9 @@ final class ZRLETileEncoder {
         var plainLengthBytes = 0   // sum of run-length bytes over all runs
         var paletteRunBytes = 0    // palette RLE body: 1 byte per run, plus length bytes for runs > 1
         var start = 0
-        var current = tile[0]
-        var i = 1
-        while i <= n {
-            if i < n && tile[i] == current { i += 1; continue }
-            let length = i - start
+        var current = pixels[0]
+        var i = 0
+        @inline(__always) func endRun(_ length: Int) {
             runValue[runs] = current
             runLength[runs] = Int32(length)
             runIndex[runs] = palette.index(of: current)
@@ -87,17 +106,27 @@ final class ZRLETileEncoder {
             plainLengthBytes += lengthBytes
             paletteRunBytes += length == 1 ? 1 : 1 + lengthBytes
             runs += 1
-            if i < n { current = tile[i] }
-            start = i
-            i += 1
         }
+        for row in 0..<height {
+            let p = pixels + row * stride
+            for x in 0..<width {
+                let v = p[x]
+                if v != current {
+                    endRun(i - start)
+                    current = v
+                    start = i
+                }
+                i += 1
+            }
+        }
+        endRun(n - start)
 
         let colours = palette.count
         if colours == 1 {
             out.reserve(1 + cp)
             out.append(1)
             out.appendLittleEndian(runValue[0] >> cpixelShift, size: cp)
-            subencodingCounts[1] += 1
+            subencodingCounts.1 += 1
             return
         }
         var bestKind = 0
@@ -113,11 +142,16 @@ final class ZRLETileEncoder {
                 if packed <= bestSize { bestKind = 2; bestSize = packed }
             }
         }
-        subencodingCounts[bestKind] += 1
+        switch bestKind {
+        case 0: subencodingCounts.0 += 1
+        case 2: subencodingCounts.2 += 1
+        case 3: subencodingCounts.3 += 1
+        default: subencodingCounts.4 += 1
+        }
         out.reserve(bestSize + 1)
         let before = out.count
         switch bestKind {
-        case 0: writeRaw(n, out)
+        case 0: writeRaw(pixels, stride: stride, width: width, height: height, out)
         case 2: writePacked(width: width, height: height, runs: runs, out)
         case 3: writePlainRLE(runs: runs, out)
         default: writePaletteRLE(runs: runs, out)
@@ -125,14 +159,17 @@ final class ZRLETileEncoder {
         assert(out.count - before == bestSize + 1, "tile size estimate and output disagree")
     }
 
-    private func writeRaw(_ n: Int, _ out: ByteWriter) {
+    private func writeRaw(_ pixels: UnsafePointer<UInt32>, stride: Int, width: Int, height: Int, _ out: ByteWriter) {
         out.append(0)
         let cp = cpixelSize, shift = cpixelShift
-        if cp == 4 {
-            out.append(UnsafeRawBufferPointer(start: tile, count: n * 4))
-            return
+        for row in 0..<height {
+            let p = pixels + row * stride
+            if cp == 4 {
+                out.append(UnsafeRawBufferPointer(start: p, count: width * 4))
+            } else {
+                for x in 0..<width { out.appendLittleEndian(p[x] >> shift, size: cp) }
+            }
         }
-        for i in 0..<n { out.appendLittleEndian(tile[i] >> shift, size: cp) }
     }
 
     private func writePalette(_ out: ByteWriter) {
@@ -190,8 +227,10 @@ final class ZRLETileEncoder {
         writePalette(out)
         for r in 0..<runs {
             let length = Int(runLength[r])
-            if length == 1 {
+            if length <= 2 {
+                // A run of two as two bare indices: as long as index|128, 1, and it compresses better.
                 out.append(runIndex[r])
+                if length == 2 { out.append(runIndex[r]) }
             } else {
                 out.append(runIndex[r] | 128)
                 writeRunLength(length, out)
@@ -202,27 +241,37 @@ final class ZRLETileEncoder {
 
 /// The distinct colours of one tile, up to 127 (the most a ZRLE palette holds), in first-seen order.
 /// A small open-addressing table; `startTile` clears it in O(1) by bumping a generation stamp.
-struct Palette {
-    private(set) var colours = [UInt32](repeating: 0, count: 128)
+/// Raw storage rather than arrays: this sits in the per-pixel loop, where array and exclusivity checks cost.
+final class Palette {
+    let colours = UnsafeMutablePointer<UInt32>.allocate(capacity: 128)
     private(set) var count = 0
     /// More than 127 colours were seen: no palette subencoding is possible.
     var isFull: Bool { count > 127 }
-    private var keys = [UInt32](repeating: 0, count: 256)
-    private var slotIndex = [UInt8](repeating: 0, count: 256)
-    private var stamps = [UInt32](repeating: 0, count: 256)
-    private var generation: UInt32 = 0
+    private let keys = UnsafeMutablePointer<UInt32>.allocate(capacity: 256)
+    private let slotIndex = UnsafeMutablePointer<UInt8>.allocate(capacity: 256)
+    private let stamps = UnsafeMutablePointer<UInt32>.allocate(capacity: 256)
+    private var generation: UInt32 = 1
 
-    mutating func startTile() {
+    init() { stamps.initialize(repeating: 0, count: 256) }
+
+    deinit {
+        colours.deallocate()
+        keys.deallocate()
+        slotIndex.deallocate()
+        stamps.deallocate()
+    }
+
+    func startTile() {
         count = 0
         generation &+= 1
         if generation == 0 {
-            for i in 0..<256 { stamps[i] = 0 }
+            stamps.update(repeating: 0, count: 256)
             generation = 1
         }
     }
 
     /// The colour's palette index, adding it if new; 0 once the palette is full (the index is then unused).
-    @inline(__always) mutating func index(of colour: UInt32) -> UInt8 {
+    @inline(__always) func index(of colour: UInt32) -> UInt8 {
         if count > 127 { return 0 }
         var h = Int((colour &* 0x9E37_79B1) >> 24)
         while true {

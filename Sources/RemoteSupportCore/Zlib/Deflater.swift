@@ -27,29 +27,20 @@ final class Deflater {
 
     /// Compresses `input`, appending the compressed bytes to `output`; with `flush`, ends on a sync
     /// flush so everything so far can be decoded from the output alone.
-    func compress(_ input: UnsafeRawBufferPointer, flush: Bool, into output: inout [UInt8]) {
-        var remaining = input
+    func compress(_ input: UnsafeRawBufferPointer, flush: Bool, into output: ByteWriter) {
+        precondition(input.count <= Int(UInt32.max), "deflate input over 4 GiB")
+        stream.next_in = UnsafeMutablePointer(mutating: input.baseAddress?.assumingMemoryBound(to: Bytef.self))
+        stream.avail_in = uInt(input.count)
+        let mode = flush ? Z_SYNC_FLUSH : Z_NO_FLUSH
         repeat {
-            // A sync-flushed chunk never grows past deflateBound plus the flush marker.
-            let chunk = min(remaining.count, 1 << 20)
-            let bound = Int(deflateBound(&stream, uLong(chunk))) + 16
-            let start = output.count
-            output.reserveCapacity(start + bound)
-            output.append(contentsOf: repeatElement(0, count: bound))
-            let mode = flush && chunk == remaining.count ? Z_SYNC_FLUSH : Z_NO_FLUSH
-            let produced: Int = output.withUnsafeMutableBufferPointer { out in
-                stream.next_in = UnsafeMutablePointer(mutating: remaining.baseAddress?.assumingMemoryBound(to: Bytef.self))
-                stream.avail_in = uInt(chunk)
-                stream.next_out = out.baseAddress! + start
-                stream.avail_out = uInt(bound)
-                let status = deflate(&stream, mode)
-                precondition(status == Z_OK || status == Z_BUF_ERROR, "deflate failed (\(status))")
-                precondition(stream.avail_in == 0 && stream.avail_out > 0, "deflate output exceeded its bound")
-                return bound - Int(stream.avail_out)
-            }
-            output.removeLast(bound - produced)
-            remaining = chunk == remaining.count ? UnsafeRawBufferPointer(start: nil, count: 0)
-                : UnsafeRawBufferPointer(rebasing: remaining[chunk...])
-        } while remaining.count > 0
+            // deflateBound covers the input; the margin covers the flush marker and pending bits.
+            let room = Int(deflateBound(&stream, uLong(stream.avail_in))) + 64
+            output.reserve(room)
+            stream.next_out = (output.base + output.count).assumingMemoryBound(to: Bytef.self)
+            stream.avail_out = uInt(room)
+            let status = deflate(&stream, mode)
+            precondition(status == Z_OK || status == Z_BUF_ERROR, "deflate failed (\(status))")
+            output.count += room - Int(stream.avail_out)
+        } while stream.avail_in > 0 || stream.avail_out == 0
     }
 }
