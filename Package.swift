@@ -36,6 +36,7 @@ let package = Package(
         .target(
             name: "RemoteSupportC",
             dependencies: ["RemoteSupportCore", "CRemoteSupport"],
+            exclude: ["exports.map"],
             linkerSettings: [
                 .unsafeFlags(["-Xlinker", "--version-script=\(Context.packageDirectory)/Sources/RemoteSupportC/exports.map"])
             ]

@@ -1,0 +1,400 @@
+/*
+ * remotesupport.h - the C API of libremotesupport: the RFB tile codec (ZRLE, CopyRect, Raw).
+ *
+ * One side turns successive frames into RFB FramebufferUpdate messages for one client (rs_encoder); the
+ * other applies such messages to a framebuffer (rs_decoder). There is no IO, no clock and no global state
+ * to set up: bytes in, bytes out. See docs/c-api.md for build lines (C, C++, Python ctypes).
+ *
+ * Conventions, true of every function below unless its comment says otherwise:
+ *
+ * - Status: fallible functions return an int: RS_OK (0) on success, a negative RS_ERR_* code on failure.
+ *   rs_status_name() turns any code into a static string. Nothing in this library aborts or traps on bad
+ *   input: every pointer, length and size is checked and reported as a status. (Running out of memory
+ *   aborts, as in the Swift runtime it is built on; sizes are capped, so no input asks for more than
+ *   the framebuffers and buffers its dimensions imply.)
+ * - Errors: a failed call on a handle leaves a message in that handle (rs_encoder_errmsg,
+ *   rs_decoder_errmsg); a call that succeeds clears it to "". Calls without a handle (rs_*_new,
+ *   rs_image_decode_ppm, ...) and calls given a NULL handle put their message in rs_last_error(), which is
+ *   thread-local.
+ * - Out-parameters are named out_*, come last, and are written only on success (the one exception,
+ *   RS_ERR_BUFFER_TOO_SMALL, writes the size needed to out_length and says so).
+ * - Pointers: every pointer argument must be non-NULL unless its comment says "may be NULL"; a NULL one is
+ *   reported as RS_ERR_NULL_POINTER. Borrowed input (pixels, messages, option structs) is read during the
+ *   call only and may be freed or reused as soon as the call returns. Handles must be live: passing a
+ *   freed handle, or a handle of the wrong kind, is undefined behaviour (it cannot be detected).
+ * - Ownership: everything the library allocates is freed by its own *_free function, all of which accept
+ *   NULL and must not be called twice on the same handle. Pointers the library hands out (messages,
+ *   pixels, error strings) are borrowed: never free them; each function says until when they stay valid.
+ * - Threads: the library creates no thread of its own and shares no mutable state between handles (error
+ *   messages live in their handle, or in thread-local storage for calls without one). Distinct handles
+ *   may be used on distinct threads at the same time. One handle is not thread-safe: calls on it must not
+ *   overlap (a mutex around them is enough; a handle may move between threads). rs_image handles are
+ *   immutable once made and may be read from any number of threads at once. Functions without a handle
+ *   are thread-safe. An encoder made with threads != 1 runs parts of rs_encoder_encode on libdispatch's
+ *   worker threads and returns only when they are done.
+ * - Integers: sizes are size_t, dimensions uint32_t, flags int (0 = no, anything else = yes). Structs hold
+ *   fixed-width fields only and never change layout; option structs start with a struct_size field that
+ *   must be set with their *_INIT macro or *_init function.
+ *
+ * Nullability: with clang (but not gcc, which rejects the keywords), pointers carry _Nonnull / _Nullable
+ * through RS_NONNULL / RS_NULLABLE, so the compiler can warn about a NULL passed where one is required;
+ * define RS_NO_NULLABILITY to turn them off. They are a promise about what is valid, not what is checked:
+ * a NULL passed for an RS_NONNULL pointer is still caught and reported as RS_ERR_NULL_POINTER. Swift
+ * sees them off (__swift__): its pointers come in as optionals, which the C layer checks.
+ */
+#ifndef REMOTESUPPORT_H
+#define REMOTESUPPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define RS_VERSION_MAJOR 0
+#define RS_VERSION_MINOR 1
+#define RS_VERSION_PATCH 0
+#define RS_VERSION_STRING "0.1.0"
+/* MAJOR * 1000000 + MINOR * 1000 + PATCH, so versions compare as integers. */
+#define RS_VERSION_NUMBER 1000
+
+#if defined(__clang__) && !defined(__swift__) && !defined(RS_NO_NULLABILITY)
+#define RS_NONNULL _Nonnull
+#define RS_NULLABLE _Nullable
+#pragma clang diagnostic push
+#pragma clang diagnostic ignored "-Wnullability-extension"
+#define RS_NULLABILITY_PUSHED 1
+#else
+#define RS_NONNULL
+#define RS_NULLABLE
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ==== Status codes ====================================================================================
+ * -1 ... -99 are codec errors (one per RemoteSupportCore CodecError code: RS_ERR_x == -code);
+ * -100 and below come from the C layer. New codes may be added; treat any negative value as an error. */
+#define RS_OK 0
+#define RS_ERR_TRUNCATED (-1)              /* the input ended before the structure it announced */
+#define RS_ERR_RECT_OUT_OF_BOUNDS (-2)     /* a rectangle or tile reaches outside the framebuffer */
+#define RS_ERR_INVALID_SUBENCODING (-3)    /* a ZRLE subencoding byte RFC 6143 leaves unused */
+#define RS_ERR_PALETTE_INDEX (-4)          /* a ZRLE palette index at or past the palette size */
+#define RS_ERR_RUN_PAST_TILE_END (-5)      /* a ZRLE run longer than what is left of its tile */
+#define RS_ERR_CORRUPT_DATA (-6)           /* zlib reported corrupt data (or failed earlier in the stream) */
+#define RS_ERR_SIZE_MISMATCH (-7)          /* zlib data inflates to more (or less) than the rectangle needs */
+#define RS_ERR_LIMIT_EXCEEDED (-8)         /* a count or length over a configured limit */
+#define RS_ERR_UNSUPPORTED_ENCODING (-9)   /* a rectangle encoding other than Raw, CopyRect, ZRLE */
+#define RS_ERR_UNSUPPORTED_FORMAT (-10)    /* a pixel format the codec cannot use (e.g. colour-map) */
+#define RS_ERR_MALFORMED (-11)             /* a message type or field value that is not allowed */
+#define RS_ERR_INVALID_IMAGE (-12)         /* an image file (PPM, gzip) that cannot be read */
+#define RS_ERR_INVALID_ARGUMENT (-13)      /* a size, stride, region, option or state the call cannot use */
+#define RS_ERR_UNKNOWN (-99)               /* a codec error this version does not name */
+#define RS_ERR_NULL_POINTER (-100)         /* a required pointer (or handle) was NULL */
+#define RS_ERR_BUFFER_TOO_SMALL (-101)     /* a caller-owned buffer is too small; out_length has the size */
+#define RS_ERR_MESSAGE_PENDING (-102)      /* an encoded message was not taken yet: rs_encoder_copy_message */
+
+/* The name of a status code ("RS_OK", "RS_ERR_TRUNCATED", ...), or "RS_ERR_UNKNOWN" for a value this
+ * version does not know. Never NULL; static storage, never free it. Thread-safe. */
+const char *RS_NONNULL rs_status_name(int status);
+
+/* The message of the last failed call on this thread that had no handle to keep it (rs_*_new,
+ * rs_image_decode_ppm, rs_pixel_format_preset, the *_init functions, or any call given a NULL handle);
+ * "" after such a call succeeds or before any. Never NULL. Valid until the next such call on this thread or
+ * the thread's exit; never free it. */
+const char *RS_NONNULL rs_last_error(void);
+
+/* ==== Version ======================================================================================== */
+
+/* The library's version as "MAJOR.MINOR.PATCH" (RS_VERSION_STRING of the header it was built with).
+ * Static storage, never NULL, never free it. Thread-safe. */
+const char *RS_NONNULL rs_version(void);
+
+/* The library's version as RS_VERSION_NUMBER. Compare it with RS_VERSION_NUMBER of the header you built
+ * against: the major versions must match. Thread-safe. */
+uint32_t rs_version_number(void);
+
+/* ==== Pixel formats ==================================================================================
+ * A true-colour pixel format as RFB describes it (RFC 6143 section 7.4, PIXEL_FORMAT, same field order):
+ * 8, 16 or 32 bits per pixel; each channel is (pixel >> shift) & max with max = 2^n - 1; pixels lie in
+ * memory in the given byte order. Colour-map formats (true_colour == 0) are rejected with
+ * RS_ERR_UNSUPPORTED_FORMAT. big_endian and true_colour are 0 or non-zero (yes); padding is ignored. */
+typedef struct rs_pixel_format {
+    uint8_t bits_per_pixel; /* 8, 16 or 32 */
+    uint8_t depth;          /* useful bits, 1 ... bits_per_pixel */
+    uint8_t big_endian;
+    uint8_t true_colour;
+    uint16_t red_max;
+    uint16_t green_max;
+    uint16_t blue_max;
+    uint8_t red_shift;
+    uint8_t green_shift;
+    uint8_t blue_shift;
+    uint8_t padding[3];
+} rs_pixel_format; /* 16 bytes */
+
+#define RS_FORMAT_BGRX8888 1 /* 32-bit little-endian 0x00RRGGBB: bytes B,G,R,X (X11, most desktops) */
+#define RS_FORMAT_RGBX8888 2 /* 32-bit little-endian 0x00BBGGRR: bytes R,G,B,X */
+#define RS_FORMAT_RGB565 3   /* 16-bit little-endian 5-6-5 */
+#define RS_FORMAT_BGR233 4   /* 8-bit, blue in the top two bits (classic VNC 8-bit true colour) */
+
+/* Writes a predefined format (RS_FORMAT_*) to *out_format.
+ * Returns RS_OK; RS_ERR_INVALID_ARGUMENT for an unknown preset; RS_ERR_NULL_POINTER.
+ * Errors go to rs_last_error(). Thread-safe. */
+int rs_pixel_format_preset(int preset, rs_pixel_format *RS_NONNULL out_format);
+
+/* A rectangle in framebuffer pixels. */
+typedef struct rs_rect {
+    uint32_t x;
+    uint32_t y;
+    uint32_t width;
+    uint32_t height;
+} rs_rect;
+
+/* RFB encoding numbers (RFC 6143 section 7.7), for rs_encoder_set_encodings and rs_decoder_rectangle. */
+#define RS_ENCODING_RAW 0
+#define RS_ENCODING_COPYRECT 1
+#define RS_ENCODING_ZRLE 16
+
+/* ==== Encoder ========================================================================================
+ * An rs_encoder turns successive frames into RFB FramebufferUpdate messages (RFC 6143 section 7.6.1) for
+ * ONE client: message type 0, one padding byte, a big-endian U16 rectangle count, then per rectangle a
+ * 12-byte header (x, y, width, height as U16, encoding as S32) and its payload (Raw: the pixels in the
+ * client's format; CopyRect: source x, y as U16; ZRLE: a U32 length and that many bytes of the
+ * connection's single zlib stream). It keeps a copy of what the client holds, so an incremental update
+ * sends only what changed, with CopyRect for content that moved (scrolls, moved windows).
+ *
+ * Every message it returns must reach the client, whole and in order: the ZRLE zlib stream and the
+ * client copy continue from one message to the next, so a lost message corrupts every later one. The one
+ * exception: a message of 4 bytes carries no rectangle (nothing changed) and may be dropped; RFB servers
+ * usually hold the request and encode again when the screen changes.
+ *
+ * Thread-safety: not thread-safe; one call at a time per encoder. */
+typedef struct rs_encoder rs_encoder;
+
+typedef struct rs_encoder_options {
+    uint32_t struct_size;      /* sizeof(rs_encoder_options): set by RS_ENCODER_OPTIONS_INIT / _init */
+    int32_t compression_level; /* zlib level 0 (store) ... 9 (smallest); default 6. 1 is about twice as
+                                  fast as 6 for about 7 % more bytes */
+    int32_t detect_motion;     /* non-zero: look for scrolled/moved content and send it as CopyRect when
+                                  the client accepts CopyRect; default 1 */
+    int32_t threads;           /* 1: encode on the calling thread only (default); 0: on as many threads as
+                                  there are online processors; n: on n threads (at most 64) */
+} rs_encoder_options;
+
+#define RS_ENCODER_OPTIONS_INIT { sizeof(rs_encoder_options), 6, 1, 1 }
+
+/* Sets *out_options to the defaults (RS_ENCODER_OPTIONS_INIT), for callers that cannot use the macro.
+ * Returns RS_OK or RS_ERR_NULL_POINTER (message in rs_last_error()). Thread-safe. */
+int rs_encoder_options_init(rs_encoder_options *RS_NONNULL out_options);
+
+/* Creates an encoder for frames of width x height pixels (1 ... 16384 each) in source_format, encoding
+ * for a client that wants client_format (change it later with rs_encoder_set_client_format). Until
+ * rs_encoder_set_encodings says otherwise it sends Raw rectangles only, as RFB requires.
+ * options may be NULL (the defaults); struct_size must be at least this version's size, and any bytes
+ * past it must be zero. Both formats and options are copied: they may be freed when this returns.
+ * On success *out_encoder is a new encoder the caller owns: free it with rs_encoder_free.
+ * Returns RS_OK; RS_ERR_NULL_POINTER; RS_ERR_UNSUPPORTED_FORMAT; RS_ERR_INVALID_ARGUMENT (size, options).
+ * Errors go to rs_last_error(). Thread-safe. */
+int rs_encoder_new(uint32_t width, uint32_t height, const rs_pixel_format *RS_NONNULL source_format,
+                   const rs_pixel_format *RS_NONNULL client_format, const rs_encoder_options *RS_NULLABLE options,
+                   rs_encoder *RS_NULLABLE *RS_NONNULL out_encoder);
+
+/* Sets the client's pixel format (RFB SetPixelFormat); the next update sends every pixel again.
+ * Returns RS_OK; RS_ERR_NULL_POINTER; RS_ERR_UNSUPPORTED_FORMAT (the encoder keeps its old format). */
+int rs_encoder_set_client_format(rs_encoder *RS_NONNULL encoder, const rs_pixel_format *RS_NONNULL client_format);
+
+/* Sets the encodings the client accepts (RFB SetEncodings: RS_ENCODING_* and any others, in the client's
+ * order). ZRLE is used if listed, else Raw; CopyRect if listed. Unknown numbers are ignored. The list is
+ * copied; it may be NULL when count is 0 (Raw only). count is at most 65535 (RFB's limit).
+ * Returns RS_OK; RS_ERR_NULL_POINTER; RS_ERR_INVALID_ARGUMENT (count). */
+int rs_encoder_set_encodings(rs_encoder *RS_NONNULL encoder, const int32_t *RS_NULLABLE encodings, size_t count);
+
+/* Forgets what the client holds: the next update sends every pixel of its region (for a client that
+ * lost its framebuffer, or a non-incremental request handled lazily).
+ * Returns RS_OK or RS_ERR_NULL_POINTER. */
+int rs_encoder_invalidate(rs_encoder *RS_NONNULL encoder);
+
+/* Encodes the FramebufferUpdate answering a FramebufferUpdateRequest for region (the whole frame if
+ * region is NULL; it is clipped to the frame, so a region outside it gives an empty update).
+ *
+ * pixels: the current frame in the encoder's source format, height rows of width pixels, rows stride
+ * bytes apart (stride >= width * bytes per pixel); pixels_length is how many bytes may be read from
+ * pixels, at least stride * (height - 1) + width * bytes per pixel. Borrowed for the call only.
+ * incremental: non-zero sends only what changed since the last update; the first update, and those after
+ * rs_encoder_invalidate or a format change, send the whole region anyway.
+ *
+ * On success *out_message points to the message and *out_length is its size (4 or more). The message is
+ * owned by the encoder: do not free it; it stays valid until the next rs_encoder_encode,
+ * rs_encoder_encode_into or rs_encoder_free on this encoder.
+ * Returns RS_OK; RS_ERR_NULL_POINTER; RS_ERR_INVALID_ARGUMENT (stride, pixels_length); and
+ * RS_ERR_MESSAGE_PENDING if an rs_encoder_encode_into message was not taken yet. On error nothing was
+ * encoded and the encoder is as it was. */
+int rs_encoder_encode(rs_encoder *RS_NONNULL encoder, const uint8_t *RS_NONNULL pixels, size_t pixels_length,
+                      size_t stride, int incremental, const rs_rect *RS_NULLABLE region,
+                      const uint8_t *RS_NULLABLE *RS_NONNULL out_message, size_t *RS_NONNULL out_length);
+
+/* As rs_encoder_encode, but copies the message into the caller's buffer of capacity bytes (which may be
+ * NULL when capacity is 0) and sets *out_length to its size.
+ *
+ * If the message does not fit, returns RS_ERR_BUFFER_TOO_SMALL and sets *out_length to the size needed.
+ * The message has been encoded all the same (the stream has moved on) and is kept in the encoder: take it
+ * with rs_encoder_copy_message into a buffer that large; until then rs_encoder_encode and
+ * rs_encoder_encode_into refuse with RS_ERR_MESSAGE_PENDING, so the stream cannot skip it. So
+ * "encode_into(..., NULL, 0, &n); malloc(n); copy_message(...)" is a valid way to size the buffer.
+ * Returns RS_OK; RS_ERR_BUFFER_TOO_SMALL; RS_ERR_NULL_POINTER; RS_ERR_INVALID_ARGUMENT;
+ * RS_ERR_MESSAGE_PENDING. */
+int rs_encoder_encode_into(rs_encoder *RS_NONNULL encoder, const uint8_t *RS_NONNULL pixels, size_t pixels_length,
+                           size_t stride, int incremental, const rs_rect *RS_NULLABLE region,
+                           uint8_t *RS_NULLABLE buffer, size_t capacity, size_t *RS_NONNULL out_length);
+
+/* Copies the last message this encoder encoded into buffer (capacity bytes; NULL when capacity is 0) and
+ * sets *out_length to its size; this takes a pending message (see rs_encoder_encode_into), so encoding
+ * may go on. It may be called again for the same message.
+ * Returns RS_OK; RS_ERR_BUFFER_TOO_SMALL (with the size needed in *out_length; a pending message stays
+ * pending, one already taken stays taken); RS_ERR_NULL_POINTER; RS_ERR_INVALID_ARGUMENT if nothing was
+ * encoded yet. */
+int rs_encoder_copy_message(rs_encoder *RS_NONNULL encoder, uint8_t *RS_NULLABLE buffer, size_t capacity,
+                            size_t *RS_NONNULL out_length);
+
+/* What the last encoded update contained (all zero before the first). */
+typedef struct rs_update_stats {
+    uint32_t struct_size;      /* sizeof(rs_update_stats): set by RS_UPDATE_STATS_INIT / _init */
+    uint32_t rectangles;       /* rectangles in the message (copy + zrle + raw) */
+    uint32_t copy_rectangles;  /* CopyRect rectangles (moved content) */
+    uint32_t zrle_rectangles;
+    uint32_t raw_rectangles;
+    uint32_t changed_tiles;    /* 64x64 grid tiles that differed from what the client held */
+    uint64_t encoded_pixels;   /* pixels sent as ZRLE or Raw (copied pixels are not counted) */
+    uint64_t uncompressed_bytes; /* ZRLE tile bytes before zlib */
+    uint64_t message_bytes;    /* size of the whole message */
+    uint64_t tiles_raw;        /* ZRLE tiles per subencoding */
+    uint64_t tiles_solid;
+    uint64_t tiles_packed_palette;
+    uint64_t tiles_plain_rle;
+    uint64_t tiles_palette_rle;
+} rs_update_stats;
+
+#define RS_UPDATE_STATS_INIT { sizeof(rs_update_stats), 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 }
+
+/* Sets *out_stats to RS_UPDATE_STATS_INIT. Returns RS_OK or RS_ERR_NULL_POINTER (rs_last_error()). */
+int rs_update_stats_init(rs_update_stats *RS_NONNULL out_stats);
+
+/* Fills *out_stats (whose struct_size the caller sets, at least this version's size) with the statistics
+ * of the last update encoded. Returns RS_OK; RS_ERR_NULL_POINTER; RS_ERR_INVALID_ARGUMENT (struct_size). */
+int rs_encoder_stats(rs_encoder *RS_NONNULL encoder, rs_update_stats *RS_NONNULL out_stats);
+
+/* The message of the last call on this encoder that failed, "" if the last call succeeded. Never NULL
+ * (for a NULL encoder, a static text saying so). Owned by the encoder: valid until the next call on it or
+ * its free; never free it. */
+const char *RS_NONNULL rs_encoder_errmsg(rs_encoder *RS_NULLABLE encoder);
+
+/* Frees the encoder and everything it owns (including its message buffer). NULL is fine; must not be
+ * called twice on the same encoder. */
+void rs_encoder_free(rs_encoder *RS_NULLABLE encoder);
+
+/* ==== Decoder ========================================================================================
+ * An rs_decoder applies FramebufferUpdate messages (Raw, CopyRect and ZRLE rectangles) from ONE server,
+ * in order, to a framebuffer of width x height pixels in the client's pixel format, rows packed.
+ * A message is checked whole before any pixel changes (headers, bounds, encodings, lengths): those errors
+ * (RS_ERR_TRUNCATED, RS_ERR_RECT_OUT_OF_BOUNDS, RS_ERR_LIMIT_EXCEEDED, RS_ERR_UNSUPPORTED_ENCODING,
+ * RS_ERR_MALFORMED) leave the framebuffer as it was. An error inside ZRLE data is found while decoding:
+ * the update may be partly applied and the zlib stream is broken for good (every later ZRLE rectangle
+ * fails with RS_ERR_CORRUPT_DATA): as in any VNC viewer, the connection must be reset. RFB has no
+ * framing either, so after any error the byte stream cannot be trusted: reconnect.
+ * Thread-safety: not thread-safe; one call at a time per decoder. */
+typedef struct rs_decoder rs_decoder;
+
+typedef struct rs_decoder_options {
+    uint32_t struct_size;         /* sizeof(rs_decoder_options): set by RS_DECODER_OPTIONS_INIT / _init */
+    uint32_t max_rectangles;      /* most rectangles one message may carry: 0 ... 65535, default 65535 */
+    uint64_t max_rectangle_bytes; /* most zlib bytes one ZRLE rectangle may carry; default 64 MiB */
+} rs_decoder_options;
+
+#define RS_DECODER_OPTIONS_INIT { sizeof(rs_decoder_options), 65535, 67108864 }
+
+/* Sets *out_options to the defaults (RS_DECODER_OPTIONS_INIT). Returns RS_OK or RS_ERR_NULL_POINTER. */
+int rs_decoder_options_init(rs_decoder_options *RS_NONNULL out_options);
+
+/* Creates a decoder with a black framebuffer of width x height pixels (1 ... 16384 each) in format.
+ * options may be NULL (the defaults); see rs_encoder_new for struct_size. format and options are copied.
+ * On success *out_decoder is a new decoder the caller owns: free it with rs_decoder_free.
+ * Returns RS_OK; RS_ERR_NULL_POINTER; RS_ERR_UNSUPPORTED_FORMAT; RS_ERR_INVALID_ARGUMENT.
+ * Errors go to rs_last_error(). Thread-safe. */
+int rs_decoder_new(uint32_t width, uint32_t height, const rs_pixel_format *RS_NONNULL format,
+                   const rs_decoder_options *RS_NULLABLE options, rs_decoder *RS_NULLABLE *RS_NONNULL out_decoder);
+
+/* Applies one whole FramebufferUpdate message of length bytes (from its type byte to the end of its last
+ * rectangle; borrowed for the call only). On success, *out_rectangles (out_rectangles may be NULL) is the
+ * number of its rectangles that rs_decoder_rectangle lists (empty Raw and CopyRect rectangles are left
+ * out).
+ * Returns RS_OK; RS_ERR_NULL_POINTER; any codec error RS_ERR_TRUNCATED ... RS_ERR_MALFORMED (see above
+ * for what an error leaves behind). */
+int rs_decoder_apply(rs_decoder *RS_NONNULL decoder, const uint8_t *RS_NONNULL message, size_t length,
+                     size_t *RS_NULLABLE out_rectangles);
+
+/* The index-th rectangle (0-based) of the last message applied successfully: where pixels changed, for
+ * repainting. out_encoding may be NULL; else it receives the rectangle's RS_ENCODING_*.
+ * Returns RS_OK; RS_ERR_NULL_POINTER; RS_ERR_INVALID_ARGUMENT (index past the count; no rectangle after
+ * a failed apply). */
+int rs_decoder_rectangle(rs_decoder *RS_NONNULL decoder, size_t index, rs_rect *RS_NONNULL out_rect,
+                         int32_t *RS_NULLABLE out_encoding);
+
+/* Borrows the framebuffer: *out_pixels points to height rows of width pixels in the decoder's format,
+ * *out_stride bytes apart (width * bytes per pixel). Owned by the decoder: do not free or write it; it
+ * stays valid, and shows later updates, until rs_decoder_free; read it only between calls on this decoder
+ * (rs_decoder_apply changes it, and it is brought up to date by this call).
+ * Returns RS_OK or RS_ERR_NULL_POINTER. */
+int rs_decoder_pixels(rs_decoder *RS_NONNULL decoder, const uint8_t *RS_NULLABLE *RS_NONNULL out_pixels,
+                      size_t *RS_NONNULL out_stride);
+
+/* Copies the framebuffer into the caller's buffer of capacity bytes, rows stride bytes apart
+ * (stride >= width * bytes per pixel; capacity >= stride * (height - 1) + width * bytes per pixel).
+ * Bytes between rows are left as they were.
+ * Returns RS_OK; RS_ERR_NULL_POINTER; RS_ERR_INVALID_ARGUMENT (stride); RS_ERR_BUFFER_TOO_SMALL. */
+int rs_decoder_copy_pixels(rs_decoder *RS_NONNULL decoder, uint8_t *RS_NONNULL buffer, size_t capacity, size_t stride);
+
+/* The message of the last call on this decoder that failed, "" if the last call succeeded. Never NULL.
+ * Owned by the decoder: valid until the next call on it or its free; never free it. */
+const char *RS_NONNULL rs_decoder_errmsg(rs_decoder *RS_NULLABLE decoder);
+
+/* Frees the decoder, its framebuffer and everything borrowed from it. NULL is fine; must not be called
+ * twice on the same decoder. */
+void rs_decoder_free(rs_decoder *RS_NULLABLE decoder);
+
+/* ==== Images =========================================================================================
+ * A helper for integrators and examples: frames from binary PPM files (P6, maxval 1-255, optionally
+ * gzip-compressed), converted to a pixel format. An rs_image is immutable: it may be read from any number
+ * of threads at once. */
+typedef struct rs_image rs_image;
+
+/* Parses length bytes of PPM (or gzipped PPM) data (borrowed for the call) into an image in format.
+ * On success *out_image is a new image the caller owns: free it with rs_image_free.
+ * Returns RS_OK; RS_ERR_NULL_POINTER; RS_ERR_UNSUPPORTED_FORMAT; RS_ERR_INVALID_IMAGE; RS_ERR_TRUNCATED;
+ * RS_ERR_CORRUPT_DATA (gzip). Errors go to rs_last_error(). Thread-safe. */
+int rs_image_decode_ppm(const uint8_t *RS_NONNULL data, size_t length, const rs_pixel_format *RS_NONNULL format,
+                        rs_image *RS_NULLABLE *RS_NONNULL out_image);
+
+/* The image's width and height in pixels; 0 for a NULL image. */
+uint32_t rs_image_width(const rs_image *RS_NULLABLE image);
+uint32_t rs_image_height(const rs_image *RS_NULLABLE image);
+
+/* Bytes between rows (width * bytes per pixel: rows are packed); 0 for a NULL image. The pixel data is
+ * stride * height bytes. */
+size_t rs_image_stride(const rs_image *RS_NULLABLE image);
+
+/* The pixels, in the format given to rs_image_decode_ppm; NULL for a NULL image. Owned by the image:
+ * valid until rs_image_free; never free or write it. */
+const uint8_t *RS_NULLABLE rs_image_pixels(const rs_image *RS_NULLABLE image);
+
+/* Frees the image. NULL is fine; must not be called twice on the same image. */
+void rs_image_free(rs_image *RS_NULLABLE image);
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+#ifdef RS_NULLABILITY_PUSHED
+#undef RS_NULLABILITY_PUSHED
+#pragma clang diagnostic pop
+#endif
+
+#endif /* REMOTESUPPORT_H */
