@@ -17,7 +17,7 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
 REPS=3
 FORMAT=32
-BUILD=.build-c
+BUILD="$ROOT/.build-c"
 FRAMES=""
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -48,33 +48,38 @@ cleanup() {
 trap cleanup EXIT
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
+NRUN=0
 run() { # label mode(incremental|full) updates files...
     local label="$1" mode="$2" updates="$3"; shift 3
-    local port; port="$(free_port)"
-    timeout 600 "$BUILD/lvs-serve-frames" --port "$port" --step "$@" 2>"$WORK/server.log" &
+    local port log rc=0
+    port="$(free_port)"
+    NRUN=$((NRUN + 1)); log="$WORK/server-$NRUN.log"
+    timeout 600 "$BUILD/lvs-serve-frames" --port "$port" --step "$@" >/dev/null 2>"$log" &
     SP=$!
-    for _ in $(seq 400); do
-        grep -q "listening on" "$WORK/server.log" && break
-        kill -0 "$SP" 2>/dev/null || { cat "$WORK/server.log" >&2; exit 1; }
+    for _ in $(seq 600); do
+        grep -q "listening on 127.0.0.1:$port" "$log" 2>/dev/null && break
+        kill -0 "$SP" 2>/dev/null || { cat "$log" >&2; exit 1; }
         sleep 0.05
     done
     local full=""; [ "$mode" = full ] && full=--full
     timeout 300 "$BUILD/vnc-capture" --port "$port" --format "$FORMAT" --encodings zrle --updates "$updates" $full \
-        --timeout-ms 240000 | sed "s/^{/{\"label\":\"$label\",\"mode\":\"$mode\",/"
-    kill -TERM "$SP"; wait "$SP"; SP=""
+        --timeout-ms 240000 >"$WORK/capture.json" || rc=$?
+    kill -TERM "$SP"; wait "$SP" || true; SP=""
+    [ "$rc" -eq 0 ] || { echo "bench-lvs: vnc-capture failed ($rc) on $label $mode" >&2; exit 1; }
+    sed "s/^{/{\"label\":\"$label\",\"mode\":\"$mode\",/" "$WORK/capture.json"
 }
 
 : >"$OUT_JSON"
 for rep in $(seq "$REPS"); do
     for seq in xterm-scroll chromium-scroll drag-xterm; do
         files=("$FRAMES/$seq"-00{0..9}.ppm.gz)
-        run "$seq" incremental 10 "${files[@]}" | sed "s/^{/{\"rep\":$rep,/" >>"$OUT_JSON"
-        run "$seq" full 10 "${files[@]}" | sed "s/^{/{\"rep\":$rep,/" >>"$OUT_JSON"
+        run "$seq" incremental 10 "${files[@]}" >"$WORK/run.json"; sed "s/^{/{\"rep\":$rep,/" "$WORK/run.json" >>"$OUT_JSON"
+        run "$seq" full 10 "${files[@]}" >"$WORK/run.json"; sed "s/^{/{\"rep\":$rep,/" "$WORK/run.json" >>"$OUT_JSON"
     done
     for f in "$FRAMES"/*.ppm.gz; do
         name="$(basename "$f" .ppm.gz)"
         case "$name" in *-[0-9][0-9][0-9]) continue ;; esac
-        run "$name" full 3 "$f" | sed "s/^{/{\"rep\":$rep,/" >>"$OUT_JSON"
+        run "$name" full 3 "$f" >"$WORK/run.json"; sed "s/^{/{\"rep\":$rep,/" "$WORK/run.json" >>"$OUT_JSON"
     done
 done
 

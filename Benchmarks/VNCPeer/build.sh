@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
 # Build lvs-serve-frames (LibVNCServer-based baseline frame server) into OUT_DIR.
-#   Benchmarks/VNCPeer/build.sh [OUT_DIR]      (default: .build-c/ in the current directory)
-# Installs libvncserver-dev, zlib1g-dev and pkg-config with apt-get if missing.
+#   Benchmarks/VNCPeer/build.sh [OUT_DIR]      (default: .build-c/ at the repository root)
+# Installs libvncserver-dev, zlib1g-dev and pkg-config (and gcc) with apt-get if missing.
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-OUT="${1:-.build-c}"
+ROOT="$(cd "$HERE/../.." && pwd)"
+OUT="${1:-$ROOT/.build-c}"
 
 need=()
 for p in libvncserver-dev zlib1g-dev pkg-config; do
-    dpkg -s "$p" >/dev/null 2>&1 || need+=("$p")
+    st="$(dpkg -s "$p" 2>/dev/null || true)"
+    grep -q "^Status: install ok installed" <<<"$st" || need+=("$p")
 done
+command -v gcc >/dev/null 2>&1 || need+=(gcc libc6-dev)
 if [ "${#need[@]}" -gt 0 ]; then
     echo "build.sh: installing ${need[*]}" >&2
     SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"

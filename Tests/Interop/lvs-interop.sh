@@ -4,7 +4,7 @@
 # captures it, compare_ppm.py checks every captured frame against its source.
 #
 #   Tests/Interop/lvs-interop.sh [BUILD_DIR] [FRAMES_DIR]
-#     BUILD_DIR   where the tools are built (default .build-c)
+#     BUILD_DIR   where the tools are built (default .build-c/ at the repository root)
 #     FRAMES_DIR  default: ../shared/frames next to the repository, or /work/shared/frames
 #
 # Runs: 32-bit ZRLE incremental (xterm-scroll, 10 updates, each must equal its
@@ -14,7 +14,7 @@
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
-BUILD="${1:-.build-c}"
+BUILD="${1:-$ROOT/.build-c}"
 FRAMES="${2:-}"
 if [ -z "$FRAMES" ]; then
     for d in "$ROOT/../shared/frames" /work/shared/frames; do
@@ -41,10 +41,11 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 
 start_server() { # args: server args...
     PORT="$(free_port)"
-    timeout 300 "$SERVE" --port "$PORT" "$@" 2>"$WORK/server.log" &
+    rm -f "$WORK/server.log"
+    timeout 300 "$SERVE" --port "$PORT" "$@" >/dev/null 2>"$WORK/server.log" &
     SP=$!
     for _ in $(seq 300); do
-        grep -q "listening on 127.0.0.1:$PORT" "$WORK/server.log" && return 0
+        grep -q "listening on 127.0.0.1:$PORT" "$WORK/server.log" 2>/dev/null && return 0
         kill -0 "$SP" 2>/dev/null || break
         sleep 0.05
     done
