@@ -18,6 +18,8 @@ struct Options {
     var verbose = false
     /// Only encode full frames of the first file this many times (for profilers).
     var profileEncode = 0
+    /// Only decode a full frame of the first file this many times (for profilers).
+    var profileDecode = 0
 }
 
 func parseOptions() -> Options {
@@ -29,6 +31,7 @@ func parseOptions() -> Options {
         case "--level": o.level = Int(args.popFirst() ?? "") ?? o.level
         case "--verbose": o.verbose = true
         case "--profile-encode": o.profileEncode = Int(args.popFirst() ?? "") ?? 100
+        case "--profile-decode": o.profileDecode = Int(args.popFirst() ?? "") ?? 100
         case "--repeat": o.repeats = Int(args.popFirst() ?? "") ?? o.repeats
         default: o.directory = a
         }
@@ -106,6 +109,20 @@ if options.profileEncode > 0, let f = (stills + sequences.values.flatMap { $0 })
     exit(0)
 }
 
+if options.profileDecode > 0, let f = (stills + sequences.values.flatMap { $0 }).first {
+    let fb = try load(options.directory + "/" + f)
+    let message = try fb.withView { try makeEncoder(fb).encode($0, incremental: false) }.message
+    var total = 0.0
+    for _ in 0..<options.profileDecode {
+        let d = try UpdateDecoder(width: fb.width, height: fb.height, format: .bgrx8888)
+        let t0 = now()
+        try d.apply(message)
+        total += now() - t0
+    }
+    print(String(format: "%@: %.2f ms per full-frame decode", f, total / Double(options.profileDecode)))
+    exit(0)
+}
+
 print("codec-bench: \(options.directory), threads \(options.threads), zlib level \(options.level), median of \(options.repeats)")
 print("")
 print("full frames            bytes   encode ms  compress2(1) ms  ratio   decode ms  decode Mpx/s")
@@ -131,10 +148,15 @@ for f in stills + sequences.keys.sorted().map({ sequences[$0]![0] }) {
         bound = compressBound(uLong(fb.bytes.count))
         _ = compress2(&out, &bound, fb.bytes, uLong(fb.bytes.count), 1)
     }
-    let decodeMs = try measure(options.repeats) {
+    // A fresh decoder each time (a full frame starts a stream), made outside the timing.
+    var decodeTimes: [Double] = []
+    for _ in 0..<options.repeats {
         let d = try UpdateDecoder(width: fb.width, height: fb.height, format: .bgrx8888)
+        let t0 = now()
         try d.apply(message)
+        decodeTimes.append(now() - t0)
     }
+    let decodeMs = decodeTimes.sorted()[decodeTimes.count / 2]
     let mpx = Double(fb.width * fb.height) / 1e6
     totalPixels += mpx
     totalDecodeMs += decodeMs

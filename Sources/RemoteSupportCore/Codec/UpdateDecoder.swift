@@ -17,14 +17,41 @@ public struct DecoderLimits: Sendable {
 /// zlib stream is then broken for good (as in any VNC viewer, the connection must be reset).
 /// Not thread-safe.
 public final class UpdateDecoder {
-    public private(set) var framebuffer: Framebuffer
+    public let width: Int
+    public let height: Int
+    public let format: PixelFormat
     public let limits: DecoderLimits
-    private var zrle: ZRLETileDecoder
+    /// The decoded pixels, `stride` bytes a row; the address stays the same for the decoder's life, and
+    /// the contents change only inside `apply`.
+    public let pixels: UnsafeRawPointer
+    public var stride: Int { width * format.bytesPerPixel }
+    public var bounds: Rect { Rect(x: 0, y: 0, width: width, height: height) }
+    private let storage: UnsafeMutableRawPointer
+    private let zrle: ZRLETileDecoder
 
     public init(width: Int, height: Int, format: PixelFormat, limits: DecoderLimits = DecoderLimits()) throws(CodecError) {
-        framebuffer = try Framebuffer(width: width, height: height, format: format)
+        try format.validate()
+        guard (1...maximumFramebufferDimension).contains(width), (1...maximumFramebufferDimension).contains(height) else {
+            throw CodecError(.invalidArgument, "frame size \(width)x\(height) is outside 1...\(maximumFramebufferDimension)")
+        }
+        self.width = width
+        self.height = height
+        self.format = format
         self.limits = limits
+        let size = width * height * format.bytesPerPixel
+        storage = .allocate(byteCount: size, alignment: 64)
+        storage.initializeMemory(as: UInt8.self, repeating: 0, count: size)
+        pixels = UnsafeRawPointer(storage)
         zrle = ZRLETileDecoder(format: format)
+    }
+
+    deinit { storage.deallocate() }
+
+    /// A copy of the decoded pixels.
+    public var framebuffer: Framebuffer {
+        // Cannot fail: the size and format were checked in init.
+        try! Framebuffer(width: width, height: height, format: format,
+                         bytes: Array(UnsafeRawBufferPointer(start: pixels, count: stride * height)))
     }
 
     /// One rectangle of a parsed update.
@@ -39,12 +66,10 @@ public final class UpdateDecoder {
     @discardableResult
     public func apply(_ message: UnsafeRawBufferPointer) throws(CodecError) -> [Rectangle] {
         let rectangles = try parse(message)
-        let bpp = framebuffer.format.bytesPerPixel
-        let stride = framebuffer.stride
-        let decoder = zrle
-        let failure: CodecError? = framebuffer.bytes.withUnsafeMutableBytes { buffer in
-          let pixels = buffer.baseAddress!
-          for r in rectangles {
+        let bpp = format.bytesPerPixel
+        let stride = self.stride
+        let pixels = storage
+        for r in rectangles {
             let payload = UnsafeRawBufferPointer(rebasing: message[r.payload])
             switch r.encoding {
             case .raw:
@@ -56,18 +81,9 @@ public final class UpdateDecoder {
                 let sx = Int(payload[0]) << 8 | Int(payload[1]), sy = Int(payload[2]) << 8 | Int(payload[3])
                 CopyRectangle(destination: r.rect, sourceX: sx, sourceY: sy).apply(to: pixels, stride: stride, bytesPerPixel: bpp)
             default:
-                do {
-                    try decoder.decode(payload, rect: r.rect, into: pixels, stride: stride)
-                } catch let error as CodecError {
-                    return error
-                } catch {
-                    return CodecError(.malformed, "\(error)")
-                }
+                try zrle.decode(payload, rect: r.rect, into: pixels, stride: stride)
             }
-          }
-          return nil
         }
-        if let failure { throw failure }
         return rectangles
     }
 
@@ -92,8 +108,8 @@ public final class UpdateDecoder {
         guard count <= limits.maximumRectangles else {
             throw CodecError(.limitExceeded, "\(count) rectangles, more than the limit of \(limits.maximumRectangles)")
         }
-        let bounds = framebuffer.bounds
-        let bpp = framebuffer.format.bytesPerPixel
+        let bounds = self.bounds
+        let bpp = format.bytesPerPixel
         var result: [Rectangle] = []
         result.reserveCapacity(count)
         for i in 0..<count {

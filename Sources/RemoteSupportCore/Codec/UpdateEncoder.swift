@@ -28,6 +28,8 @@ public struct UpdateStatistics: Sendable, Equatable {
     public var uncompressedBytes = 0
     /// Tiles per subencoding: raw, solid, packed palette, plain RLE, palette RLE.
     public var subencodings = [0, 0, 0, 0, 0]
+
+    public init() {}
 }
 
 /// One encoded FramebufferUpdate message.

@@ -37,6 +37,8 @@ final class ZRLETileDecoder {
         inflater.begin(data)
         start = 0
         end = 0
+        // 32-bit pixels are decoded straight into the framebuffer; others go through the tile buffer.
+        let direct = format.bytesPerPixel == 4 && stride % 4 == 0 && Int(bitPattern: pixels) % 4 == 0
         var inputLeft = true
         var ty = rect.y
         while ty < rect.maxY {
@@ -46,8 +48,13 @@ final class ZRLETileDecoder {
                 let tw = min(zrleTileSize, rect.maxX - tx)
                 let most = ZRLETileEncoder.maximumTileBytes(pixels: tw * th, cpixelSize: cpixelSize)
                 if end - start < most && inputLeft { inputLeft = try refill(wanting: most) }
-                try decodeTile(width: tw, height: th)
-                blit(width: tw, height: th, to: pixels + ty * stride + tx * format.bytesPerPixel, stride: stride)
+                let destination = pixels + ty * stride + tx * format.bytesPerPixel
+                if direct {
+                    try decodeTile(width: tw, height: th, into: destination.assumingMemoryBound(to: UInt32.self), stride: stride / 4)
+                } else {
+                    try decodeTile(width: tw, height: th, into: tile, stride: tw)
+                    blit(width: tw, height: th, to: destination, stride: stride)
+                }
                 tx += tw
             }
             ty += th
@@ -109,22 +116,28 @@ final class ZRLETileDecoder {
         }
     }
 
-    private func decodeTile(width: Int, height: Int) throws(CodecError) {
+    /// Decodes one tile into `out` (rows `stride` values apart): the framebuffer itself for 32-bit
+    /// pixels, the tile buffer otherwise.
+    private func decodeTile(width: Int, height: Int, into out: UnsafeMutablePointer<UInt32>, stride: Int) throws(CodecError) {
         let n = width * height
         try need(1)
         let sub = Int(readByte())
         switch sub {
         case 0:
             try need(n * cpixelSize)
-            if cpixelSize == 4 {
-                UnsafeMutableRawPointer(tile).copyMemory(from: buffer + start, byteCount: n * 4)
-                start += n * 4
-            } else {
-                for i in 0..<n { tile[i] = readCPixel() }
+            for row in 0..<height {
+                let o = out + row * stride
+                if cpixelSize == 4 {
+                    UnsafeMutableRawPointer(o).copyMemory(from: buffer + start, byteCount: width * 4)
+                    start += width * 4
+                } else {
+                    for x in 0..<width { o[x] = readCPixel() }
+                }
             }
         case 1:
             try need(cpixelSize)
-            tile.update(repeating: readCPixel(), count: n)
+            let colour = readCPixel()
+            for row in 0..<height { (out + row * stride).update(repeating: colour, count: width) }
         case 2...16:
             try readPalette(sub)
             let bits = sub == 2 ? 1 : sub <= 4 ? 2 : 4
@@ -133,6 +146,7 @@ final class ZRLETileDecoder {
             let mask = UInt8((1 << bits) - 1)
             for row in 0..<height {
                 let rowStart = start
+                let o = out + row * stride
                 for x in 0..<width {
                     let bitOffset = x * bits
                     let byte = buffer.load(fromByteOffset: rowStart + bitOffset / 8, as: UInt8.self)
@@ -140,22 +154,24 @@ final class ZRLETileDecoder {
                     guard index < sub else {
                         throw CodecError(.paletteIndexOutOfRange, "packed palette index \(index) of a \(sub)-colour palette")
                     }
-                    tile[row * width + x] = palette[index]
+                    o[x] = palette[index]
                 }
                 start = rowStart + rowBytes
             }
         case 128:
+            var run = RunWriter(out: out, stride: stride, width: width)
             var p = 0
             while p < n {
                 try need(cpixelSize)
                 let colour = readCPixel()
                 let length = try readRunLength(limit: n - p)
-                (tile + p).update(repeating: colour, count: length)
+                run.fill(colour, length)
                 p += length
             }
         case 130...255:
             let size = sub - 128
             try readPalette(size)
+            var run = RunWriter(out: out, stride: stride, width: width)
             var p = 0
             while p < n {
                 try need(1)
@@ -165,7 +181,7 @@ final class ZRLETileDecoder {
                     throw CodecError(.paletteIndexOutOfRange, "palette RLE index \(index) of a \(size)-colour palette")
                 }
                 let length = b & 128 != 0 ? try readRunLength(limit: n - p) : 1
-                (tile + p).update(repeating: palette[index], count: length)
+                run.fill(palette[index], length)
                 p += length
             }
         default:
@@ -183,6 +199,37 @@ final class ZRLETileDecoder {
             case 4: dst.copyMemory(from: src, byteCount: width * 4)
             case 2: for x in 0..<width { dst.storeBytes(of: UInt16(truncatingIfNeeded: src[x]), toByteOffset: x * 2, as: UInt16.self) }
             default: for x in 0..<width { dst.storeBytes(of: UInt8(truncatingIfNeeded: src[x]), toByteOffset: x, as: UInt8.self) }
+            }
+        }
+    }
+}
+
+/// Writes runs of one value across the rows of a tile, left to right, top to bottom.
+private struct RunWriter {
+    let out: UnsafeMutablePointer<UInt32>
+    let stride: Int
+    let width: Int
+    var row = 0
+    var x = 0
+
+    init(out: UnsafeMutablePointer<UInt32>, stride: Int, width: Int) {
+        self.out = out
+        self.stride = stride
+        self.width = width
+    }
+
+    /// The caller has checked that `length` pixels fit in the tile.
+    @inline(__always) mutating func fill(_ value: UInt32, _ length: Int) {
+        var left = length
+        while left > 0 {
+            let n = min(left, width - x)
+            let p = out + row * stride + x
+            if n == 1 { p.pointee = value } else { p.update(repeating: value, count: n) }
+            left -= n
+            x += n
+            if x == width {
+                x = 0
+                row += 1
             }
         }
     }
