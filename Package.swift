@@ -50,7 +50,8 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
-            path: "Examples/ServeFrames"
+            path: "Examples/ServeFrames",
+            exclude: ["demo"]
         ),
         // codec-bench: encode/decode throughput and bytes on a folder of frames, beside zlib and memcmp.
         .executableTarget(
