@@ -16,6 +16,7 @@ struct Options {
     var level = 6
     var repeats = 5
     var verbose = false
+    var motion = true
     /// Only encode full frames of the first file this many times (for profilers).
     var profileEncode = 0
     /// Only decode a full frame of the first file this many times (for profilers).
@@ -30,6 +31,7 @@ func parseOptions() -> Options {
         case "--threads": o.threads = Int(args.popFirst() ?? "") ?? o.threads
         case "--level": o.level = Int(args.popFirst() ?? "") ?? o.level
         case "--verbose": o.verbose = true
+        case "--no-motion": o.motion = false
         case "--profile-encode": o.profileEncode = Int(args.popFirst() ?? "") ?? 100
         case "--profile-decode": o.profileDecode = Int(args.popFirst() ?? "") ?? 100
         case "--repeat": o.repeats = Int(args.popFirst() ?? "") ?? o.repeats
@@ -70,6 +72,7 @@ let encoderOptions: EncoderOptions = {
     var o = EncoderOptions()
     o.workers = options.threads
     o.compressionLevel = options.level
+    o.detectMotion = options.motion
     return o
 }()
 

@@ -20,8 +20,9 @@ import Darwin
 /// Everything found is exact; the heuristics only decide what is tried.
 struct MotionDetector {
     let grid: TileGrid
-    var searchRange = 192
+    var searchRange = 160
     var maximumCandidates = 3
+    var maximumBands = 8
 
     private struct Vector: Hashable {
         var dx: Int
@@ -40,7 +41,8 @@ struct MotionDetector {
         var tried = Set<Vector>()
         for pass in 0..<2 {
             let remaining = damaged.filter { !claimed[$0] }
-            guard remaining.count >= 4 else { break }
+            // The 2-D search is the costly one: skip it when the vertical pass explained most changes.
+            guard remaining.count >= 4, pass == 0 || remaining.count * 4 >= damaged.count else { break }
             let candidates = pass == 0
                 ? verticalCandidates(new, ref, bpp: bpp, damage: damage)
                 : needleCandidates(new, ref, bpp: bpp, damage: damage, tiles: remaining)
@@ -74,32 +76,41 @@ struct MotionDetector {
 
     // MARK: - Candidates
 
-    /// Vertical offsets voted for by rows that moved within a column band.
+    /// Vertical offsets voted for by rows that moved within a column band. Up to `maximumBands` bands
+    /// spread over the changed columns are enough to find a scroll; verification does the rest.
     private func verticalCandidates(_ new: Frame, _ ref: Frame, bpp: Int, damage: [TileDamage]) -> [Vector] {
         let height = grid.height
-        var table = FingerprintTable(capacity: height * 2)
-        var votes: [Int: Int] = [:]
+        var changedColumns: [Int] = []
         for column in 0..<grid.columns {
+            var rows = 0
+            for row in 0..<grid.rows where !damage[row * grid.columns + column].isEmpty { rows += 1 }
+            if rows >= 2 { changedColumns.append(column) }
+        }
+        guard !changedColumns.isEmpty else { return [] }
+        let step = max(1, changedColumns.count / maximumBands)
+        var table = FingerprintTable(capacity: height * 2)
+        // votes[dy + height] counts rows that moved by dy.
+        var votes = [Int32](repeating: 0, count: 2 * height + 1)
+        for column in stride(from: 0, to: changedColumns.count, by: step).map({ changedColumns[$0] }) {
             let x0 = column * zrleTileSize
             let bandWidth = min(zrleTileSize, grid.width - x0)
-            var changedRows: [Int] = []
-            for row in 0..<grid.rows {
-                let d = damage[row * grid.columns + column]
-                if !d.isEmpty { changedRows.append(contentsOf: Int(d.minY)..<Int(d.maxY)) }
-            }
-            guard changedRows.count >= 8 else { continue }
             table.clear()
             for y in 0..<height {
                 if let f = fingerprint(ref, x: x0, y: y, width: bandWidth, bpp: bpp) { table.insert(f, row: y) }
             }
-            for y in changedRows {
-                guard let f = fingerprint(new, x: x0, y: y, width: bandWidth, bpp: bpp),
-                      let source = table.uniqueRow(f), source != y else { continue }
-                votes[y - source, default: 0] += 1
+            for row in 0..<grid.rows {
+                let d = damage[row * grid.columns + column]
+                guard !d.isEmpty else { continue }
+                for y in Int(d.minY)..<Int(d.maxY) {
+                    guard let f = fingerprint(new, x: x0, y: y, width: bandWidth, bpp: bpp),
+                          let source = table.uniqueRow(f), source != y else { continue }
+                    votes[y - source + height] += 1
+                }
             }
         }
-        return votes.filter { $0.value >= 8 }.sorted { $0.value > $1.value }
-            .prefix(maximumCandidates).map { Vector(dx: 0, dy: $0.key) }
+        var best: [(votes: Int32, dy: Int)] = []
+        for (i, v) in votes.enumerated() where v >= 8 { best.append((v, i - height)) }
+        return best.sorted { $0.votes > $1.votes }.prefix(maximumCandidates).map { Vector(dx: 0, dy: $0.dy) }
     }
 
     /// A hash of 16 pixels sampled across a band row; nil for a row of one colour (it matches anywhere).
@@ -124,18 +135,20 @@ struct MotionDetector {
         let needleLength = 16
         guard grid.width >= needleLength else { return [] }
         var votes: [Vector: Int] = [:]
-        // Up to 12 needles from tiles spread over the damage.
-        let picks = stride(from: 0, to: tiles.count, by: max(1, tiles.count / 12)).prefix(12).map { tiles[$0] }
+        // Up to 8 needles from tiles spread over the damage.
+        let picks = stride(from: 0, to: tiles.count, by: max(1, tiles.count / 8)).prefix(8).map { tiles[$0] }
         for t in picks {
             let d = damage[t]
             guard let (nx, ny) = needle(in: d.rect, new, bpp: bpp, length: needleLength) else { continue }
             let needlePtr = new.base + ny * new.stride + nx * bpp
             let firstPixel = loadRaw(needlePtr, bpp)
             var found: [Vector] = []
+            // Windows move by less than `searchRange` between frames: look that far each way.
+            let lastX = min(grid.width - needleLength, nx + searchRange)
             search: for y in max(0, ny - searchRange)...min(grid.height - 1, ny + searchRange) {
                 let row = ref.base + y * ref.stride
-                var x = 0
-                while x <= grid.width - needleLength {
+                var x = max(0, nx - searchRange)
+                while x <= lastX {
                     if loadRaw(row + x * bpp, bpp) == firstPixel && memcmp(row + x * bpp, needlePtr, needleLength * bpp) == 0 {
                         found.append(Vector(dx: nx - x, dy: ny - y))
                         if found.count > 4 { break search }
@@ -146,6 +159,7 @@ struct MotionDetector {
             // A needle found in many places says nothing; (0, 0) is no motion.
             guard found.count <= 4 else { continue }
             for v in found where v != Vector(dx: 0, dy: 0) { votes[v, default: 0] += 1 }
+            if votes.values.contains(where: { $0 >= 3 }) { break }   // clear enough
         }
         return votes.filter { $0.value >= 2 }.sorted { $0.value > $1.value }.prefix(maximumCandidates).map(\.key)
     }
@@ -188,6 +202,17 @@ struct MotionDetector {
     }
 
     private func regionsEqual(_ r: Rect, by v: Vector, _ new: Frame, _ ref: Frame, bpp: Int) -> Bool {
+        if r.width == 1 {
+            // A column: one pixel a row, compared in place rather than by a memcmp call per row.
+            var a = new.base + r.y * new.stride + r.x * bpp
+            var b = ref.base + (r.y - v.dy) * ref.stride + (r.x - v.dx) * bpp
+            for _ in 0..<r.height {
+                if loadRaw(a, bpp) != loadRaw(b, bpp) { return false }
+                a += new.stride
+                b += ref.stride
+            }
+            return true
+        }
         for y in r.y..<r.maxY {
             let a = new.base + y * new.stride + r.x * bpp
             let b = ref.base + (y - v.dy) * ref.stride + (r.x - v.dx) * bpp
