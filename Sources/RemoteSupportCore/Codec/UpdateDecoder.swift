@@ -31,9 +31,7 @@ public final class UpdateDecoder {
 
     public init(width: Int, height: Int, format: PixelFormat, limits: DecoderLimits = DecoderLimits()) throws(CodecError) {
         try format.validate()
-        guard (1...maximumFramebufferDimension).contains(width), (1...maximumFramebufferDimension).contains(height) else {
-            throw CodecError(.invalidArgument, "frame size \(width)x\(height) is outside 1...\(maximumFramebufferDimension)")
-        }
+        try checkFrameSize(width: width, height: height)
         self.width = width
         self.height = height
         self.format = format

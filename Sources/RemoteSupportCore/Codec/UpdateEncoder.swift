@@ -83,9 +83,7 @@ public final class UpdateEncoder {
                 options: EncoderOptions = EncoderOptions(), parallel: ParallelFor? = nil) throws(CodecError) {
         try sourceFormat.validate()
         try clientFormat.validate()
-        guard (1...maximumFramebufferDimension).contains(width), (1...maximumFramebufferDimension).contains(height) else {
-            throw CodecError(.invalidArgument, "frame size \(width)x\(height) is outside 1...\(maximumFramebufferDimension)")
-        }
+        try checkFrameSize(width: width, height: height)
         guard (0...9).contains(options.compressionLevel) else {
             throw CodecError(.invalidArgument, "compression level \(options.compressionLevel) is outside 0...9")
         }

@@ -17,8 +17,6 @@ final class ZRLETileEncoder {
     private let runLength = UnsafeMutablePointer<Int32>.allocate(capacity: 64 * 64)
     private let runIndex = UnsafeMutablePointer<UInt8>.allocate(capacity: 64 * 64)
     private let palette = Palette()
-    /// Palette RLE is considered only up to this many colours (see `encodeTile`).
-    private let paletteRLEMaximumColours = 16
 
     /// Counts of subencodings chosen, for statistics: raw, solid, packed palette, plain RLE, palette RLE.
     private(set) var subencodingCounts: (Int, Int, Int, Int, Int) = (0, 0, 0, 0, 0)
@@ -51,12 +49,6 @@ final class ZRLETileEncoder {
     /// Appends the tiles of `rect` of `frame` to `out`, and copies the rectangle's source pixels to
     /// `copy` (rows `stride` bytes apart) on the way, while they are in the cache.
     func encode(_ frame: FrameView, _ rect: Rect, into out: ByteWriter, copyingTo copy: UnsafeMutableRawPointer?, stride: Int) {
-        if let copy {
-            let bpp = frame.format.bytesPerPixel
-            for y in rect.y..<rect.maxY {
-                (copy + y * stride + rect.x * bpp).copyMemory(from: frame.row(y) + rect.x * bpp, byteCount: rect.width * bpp)
-            }
-        }
         // 32-bit pixels that need no conversion are read where they lie; others are converted first.
         let inPlace = converter.isIdentity && frame.format.bytesPerPixel == 4
             && frame.stride % 4 == 0 && Int(bitPattern: frame.base) % 4 == 0
@@ -72,6 +64,13 @@ final class ZRLETileEncoder {
                 } else {
                     loadTile(frame, x: tx, y: ty, width: tw, height: th)
                     encodeTile(UnsafePointer(tile), stride: tw, width: tw, height: th, into: out)
+                }
+                if let copy {
+                    // Tile by tile, while its pixels are still in the cache.
+                    let bpp = frame.format.bytesPerPixel
+                    for y in ty..<(ty + th) {
+                        (copy + y * stride + tx * bpp).copyMemory(from: frame.row(y) + tx * bpp, byteCount: tw * bpp)
+                    }
                 }
                 tx += tw
             }
@@ -131,23 +130,24 @@ final class ZRLETileEncoder {
             subencodingCounts.1 += 1
             return
         }
+        // Sizes before compression are not sizes after it, so the choice is weighted by what deflate
+        // makes of each (measured on real desktops with Benchmarks/CodecBench):
+        // - raw pixels of photos and gradients compress better than their short runs: plain RLE must be
+        //   under 2/3 of raw (1-2% fewer bytes on photo screens);
+        // - a palette barely compresses and its indices mean something else in every tile, while plain
+        //   RLE's (pixel, length) pairs repeat across tiles: palette RLE only with at most 16 colours and
+        //   the palette counted four times over (18-29% fewer bytes on text screens than libvncserver,
+        //   which picks by raw sizes).
         var bestKind = 0
         var bestSize = n * cp
         let plainRLE = runs * cp + plainLengthBytes
-        if plainRLE < bestSize { bestKind = 3; bestSize = plainRLE }
-        // Sizes before compression are not sizes after it. A palette barely compresses, and palette
-        // indices mean something else in every tile, while plain RLE's (pixel, length) pairs repeat across
-        // tiles where deflate finds them. Measured on real desktops (Benchmarks/CodecBench), palette RLE
-        // pays only with a small palette counted four times over: 18-29% fewer bytes on text screens
-        // than choosing by the raw sizes (what libvncserver does).
-        if colours <= paletteRLEMaximumColours {
+        if plainRLE * 3 < bestSize * 2 { bestKind = 3; bestSize = plainRLE }
+        if !palette.isFull {
             let paletteRLE = colours * cp + paletteRunBytes
             if colours * cp * 4 + paletteRunBytes <= bestSize { bestKind = 4; bestSize = paletteRLE }
-            if colours <= 16 {
-                let bits = colours <= 2 ? 1 : colours <= 4 ? 2 : 4
-                let packed = colours * cp + height * ((width * bits + 7) / 8)
-                if packed <= bestSize { bestKind = 2; bestSize = packed }
-            }
+            let bits = colours <= 2 ? 1 : colours <= 4 ? 2 : 4
+            let packed = colours * cp + height * ((width * bits + 7) / 8)
+            if packed <= bestSize { bestKind = 2; bestSize = packed }
         }
         switch bestKind {
         case 0: subencodingCounts.0 += 1
@@ -246,14 +246,16 @@ final class ZRLETileEncoder {
     }
 }
 
-/// The distinct colours of one tile, up to 127 (the most a ZRLE palette holds), in first-seen order.
+/// The distinct colours of one tile, up to 16, in first-seen order. ZRLE palettes hold up to 127, but
+/// larger ones do not pay after compression (see `encodeTile`), and not tracking them is faster.
 /// A small open-addressing table; `startTile` clears it in O(1) by bumping a generation stamp.
 /// Raw storage rather than arrays: this sits in the per-pixel loop, where array and exclusivity checks cost.
 final class Palette {
     let colours = UnsafeMutablePointer<UInt32>.allocate(capacity: 128)
     private(set) var count = 0
-    /// More than 127 colours were seen: no palette subencoding is possible.
-    var isFull: Bool { count > 127 }
+    static let maximumColours = 16
+    /// More than `maximumColours` colours were seen: no palette subencoding is used.
+    var isFull: Bool { count > Self.maximumColours }
     private let keys = UnsafeMutablePointer<UInt32>.allocate(capacity: 256)
     private let slotIndex = UnsafeMutablePointer<UInt8>.allocate(capacity: 256)
     private let stamps = UnsafeMutablePointer<UInt32>.allocate(capacity: 256)
@@ -279,7 +281,7 @@ final class Palette {
 
     /// The colour's palette index, adding it if new; 0 once the palette is full (the index is then unused).
     @inline(__always) func index(of colour: UInt32) -> UInt8 {
-        if count > 127 { return 0 }
+        if count > Self.maximumColours { return 0 }
         var h = Int((colour &* 0x9E37_79B1) >> 24)
         while true {
             if stamps[h] != generation {

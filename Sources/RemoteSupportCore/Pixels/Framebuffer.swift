@@ -1,6 +1,13 @@
 /// The largest width or height the codec accepts (RFB sizes are 16-bit; 16384 bounds memory at 1 GiB).
 public let maximumFramebufferDimension = 16384
 
+/// Throws `.invalidArgument` unless both sides are within 1...`maximumFramebufferDimension`.
+func checkFrameSize(width: Int, height: Int) throws(CodecError) {
+    guard (1...maximumFramebufferDimension).contains(width), (1...maximumFramebufferDimension).contains(height) else {
+        throw CodecError(.invalidArgument, "frame size \(width)x\(height) is outside 1...\(maximumFramebufferDimension)")
+    }
+}
+
 /// A rectangle in framebuffer coordinates.
 public struct Rect: Hashable, Sendable, CustomStringConvertible {
     public var x: Int
@@ -46,9 +53,7 @@ public struct FrameView {
 
     public init(base: UnsafeRawPointer, width: Int, height: Int, stride: Int, format: PixelFormat) throws(CodecError) {
         try format.validate()
-        guard (1...maximumFramebufferDimension).contains(width), (1...maximumFramebufferDimension).contains(height) else {
-            throw CodecError(.invalidArgument, "frame size \(width)x\(height) is outside 1...\(maximumFramebufferDimension)")
-        }
+        try checkFrameSize(width: width, height: height)
         guard stride >= width * format.bytesPerPixel, stride <= Int(Int32.max) else {
             throw CodecError(.invalidArgument, "stride \(stride) is less than a row of \(width) pixels")
         }
@@ -76,9 +81,7 @@ public struct Framebuffer: Sendable {
     /// A black framebuffer.
     public init(width: Int, height: Int, format: PixelFormat) throws(CodecError) {
         try format.validate()
-        guard (1...maximumFramebufferDimension).contains(width), (1...maximumFramebufferDimension).contains(height) else {
-            throw CodecError(.invalidArgument, "frame size \(width)x\(height) is outside 1...\(maximumFramebufferDimension)")
-        }
+        try checkFrameSize(width: width, height: height)
         self.width = width
         self.height = height
         self.format = format
