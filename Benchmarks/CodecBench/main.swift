@@ -17,6 +17,7 @@ struct Options {
     var repeats = 5
     var verbose = false
     var motion = true
+    var sparseLevel = 4
     /// Only encode full frames of the first file this many times (for profilers).
     var profileEncode = 0
     /// Only decode a full frame of the first file this many times (for profilers).
@@ -32,6 +33,7 @@ func parseOptions() -> Options {
         case "--level": o.level = Int(args.popFirst() ?? "") ?? o.level
         case "--verbose": o.verbose = true
         case "--no-motion": o.motion = false
+        case "--sparse-level": o.sparseLevel = Int(args.popFirst() ?? "") ?? o.sparseLevel
         case "--profile-encode": o.profileEncode = Int(args.popFirst() ?? "") ?? 100
         case "--profile-decode": o.profileDecode = Int(args.popFirst() ?? "") ?? 100
         case "--repeat": o.repeats = Int(args.popFirst() ?? "") ?? o.repeats
@@ -73,6 +75,7 @@ let encoderOptions: EncoderOptions = {
     o.workers = options.threads
     o.compressionLevel = options.level
     o.detectMotion = options.motion
+    o.sparseCompressionLevel = options.sparseLevel
     return o
 }()
 
@@ -126,7 +129,7 @@ if options.profileDecode > 0, let f = (stills + sequences.values.flatMap { $0 })
     exit(0)
 }
 
-print("codec-bench: \(options.directory), threads \(options.threads), zlib level \(options.level), median of \(options.repeats)")
+print("codec-bench: \(options.directory), threads \(options.threads), zlib level \(options.level) (sparse updates \(options.sparseLevel)), median of \(options.repeats)")
 print("")
 print("full frames            bytes   encode ms  compress2(1) ms  ratio   decode ms  decode Mpx/s")
 var totalPixels = 0.0, totalDecodeMs = 0.0
@@ -141,7 +144,7 @@ for f in stills + sequences.keys.sorted().map({ sequences[$0]![0] }) {
             let u = try e.encode(view, incremental: false)
             bytes = u.message.count
             message = u.message
-            if verbose { print("    uncompressed \(u.statistics.uncompressedBytes) subencodings \(u.statistics.subencodings)") }
+            if verbose { print("    uncompressed \(u.statistics.uncompressedBytes) dense \(u.statistics.denseBytes) level \(u.statistics.compressionLevel) subencodings \(u.statistics.subencodings)") }
         }
     }
     // The floor: zlib level 1 over the raw frame, same bytes in memory.

@@ -20,6 +20,9 @@ final class ZRLETileEncoder {
 
     /// Counts of subencodings chosen, for statistics: raw, solid, packed palette, plain RLE, palette RLE.
     private(set) var subencodingCounts: (Int, Int, Int, Int, Int) = (0, 0, 0, 0, 0)
+    /// Bytes written for photo-like tiles (raw, or runs averaging under 3 pixels): the data on which
+    /// deflate's longer searches pay.
+    private(set) var denseBytes = 0
 
     init(converter: PixelConverter) {
         self.converter = converter
@@ -164,6 +167,7 @@ final class ZRLETileEncoder {
         default: writePaletteRLE(runs: runs, out)
         }
         assert(out.count - before == bestSize + 1, "tile size estimate and output disagree")
+        if bestKind == 0 || (bestKind == 3 && runs * 3 > n) { denseBytes += bestSize + 1 }
     }
 
     private func writeRaw(_ pixels: UnsafePointer<UInt32>, stride: Int, width: Int, height: Int, _ out: ByteWriter) {

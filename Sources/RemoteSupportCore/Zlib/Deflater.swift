@@ -5,7 +5,7 @@ import CZlib
 /// piece of it (each primed with the 32 KiB that precede its piece, as pigz does).
 final class Deflater {
     private var stream = z_stream()
-    let level: Int32
+    private(set) var level: Int32
 
     init(level: Int32) {
         self.level = level
@@ -16,9 +16,16 @@ final class Deflater {
 
     deinit { deflateEnd(&stream) }
 
-    /// Forgets the stream's history and primes it with `dictionary` (at most the last 32 KiB are used).
-    func reset(dictionary: UnsafeRawBufferPointer) {
+    /// Forgets the stream's history, switches to `level`, and primes the stream with `dictionary` (at
+    /// most the last 32 KiB are used).
+    func reset(dictionary: UnsafeRawBufferPointer, level: Int32) {
         deflateReset(&stream)
+        if level != self.level {
+            // Right after a reset deflateParams has nothing to flush, so it writes no output.
+            let status = deflateParams(&stream, level, Z_DEFAULT_STRATEGY)
+            precondition(status == Z_OK, "deflateParams failed (\(status))")
+            self.level = level
+        }
         let d = dictionary.count > 32768 ? UnsafeRawBufferPointer(rebasing: dictionary[(dictionary.count - 32768)...]) : dictionary
         if let base = d.baseAddress, d.count > 0 {
             deflateSetDictionary(&stream, base.assumingMemoryBound(to: Bytef.self), uInt(d.count))
