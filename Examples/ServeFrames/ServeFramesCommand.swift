@@ -34,7 +34,7 @@ struct ServeFramesCommand: ParsableCommand {
     @Flag(help: "Print bytes, rectangles and encode time of each update on stderr.")
     var stats = false
 
-    @Option(help: "zlib compression level, 0-9.")
+    @Option(help: "zlib compression level, 0-9, for photo-like updates; text-like ones use at most 4.")
     var level = 6
 
     @Option(help: "Threads one update is encoded with (tiles and deflate).")
@@ -67,6 +67,7 @@ struct ServeFramesCommand: ParsableCommand {
 
         var options = EncoderOptions()
         options.compressionLevel = level
+        options.sparseCompressionLevel = min(level, options.sparseCompressionLevel)
         options.workers = workers
         options.detectMotion = !noMotion
         let settings = ServerSettings(step: step, stats: stats, encoderOptions: options, name: name)

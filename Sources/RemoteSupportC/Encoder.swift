@@ -177,6 +177,7 @@ public func rs_encoder_new(
         let (workers, parallel) = try parallelism(threads: c.threads)
         var core = EncoderOptions()
         core.compressionLevel = Int(c.compression_level)
+        core.sparseCompressionLevel = min(Int(c.compression_level), core.sparseCompressionLevel)
         core.detectMotion = c.detect_motion != 0
         core.workers = workers
         let encoder = try codec { () throws(CodecError) in

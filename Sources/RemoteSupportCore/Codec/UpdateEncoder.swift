@@ -109,7 +109,10 @@ public final class UpdateEncoder {
         tileEncoders = (0..<options.workers).map { _ in ZRLETileEncoder(converter: PixelConverter(source: sourceFormat, target: clientFormat)) }
         deflaters = (0..<options.workers).map { _ in Deflater(level: Int32(options.compressionLevel)) }
         writers = (0..<options.workers).map { _ in ByteWriter(capacity: 1 << 16) }
-        reference = .allocate(byteCount: width * height * sourceFormat.bytesPerPixel, alignment: 64)
+        let referenceSize = width * height * sourceFormat.bytesPerPixel
+        reference = .allocate(byteCount: referenceSize, alignment: 64)
+        // Touched now, so the first update does not pay the page faults.
+        reference.initializeMemory(as: UInt8.self, repeating: 0, count: referenceSize)
         damage = Array(repeating: .none, count: grid.count)
     }
 
