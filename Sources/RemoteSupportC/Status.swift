@@ -84,13 +84,20 @@ final class ErrorSlot {
 
 // MARK: - Thread-local messages (calls without a handle)
 
+// Made once with pthread_once rather than a lazy Swift global: the thread sanitizer sees pthread_once's
+// ordering, not swift_once's (the Swift runtime is not instrumented), and reported a race that was not one.
+nonisolated(unsafe) private var lastErrorKeyOnce = pthread_once_t()
+nonisolated(unsafe) private var lastErrorKeyStorage = pthread_key_t()
+nonisolated(unsafe) private var lastErrorKeyCreated = false
+
 /// The key of the thread-local last-error string (a `strdup` copy, freed at the thread's exit), or nil
 /// if the process ran out of pthread keys: then `rs_last_error()` says so instead.
-private let lastErrorKey: pthread_key_t? = {
-    var key = pthread_key_t()
-    let status = pthread_key_create(&key) { value in free(value) }
-    return status == 0 ? key : nil
-}()
+private var lastErrorKey: pthread_key_t? {
+    pthread_once(&lastErrorKeyOnce) {
+        lastErrorKeyCreated = pthread_key_create(&lastErrorKeyStorage) { value in free(value) } == 0
+    }
+    return lastErrorKeyCreated ? lastErrorKeyStorage : nil
+}
 
 private let noKeyCString = StaticCString("(no thread-local storage for error messages: out of pthread keys)")
 
