@@ -176,3 +176,45 @@ struct UpdateRoundTripTests {
         #expect(update.statistics.encodedPixels == 100 * 100)
     }
 }
+
+@Suite("Encoder choices")
+struct EncoderChoiceTests {
+    @Test("sparse updates use the sparse level, photo-like ones the full level")
+    func adaptiveLevel() throws {
+        var options = EncoderOptions()
+        options.compressionLevel = 7
+        options.sparseCompressionLevel = 2
+        // Flat background with a little two-colour "text": sparse.
+        var text = try Framebuffer(width: 256, height: 128, format: .bgrx8888)
+        for y in stride(from: 8, to: 120, by: 16) { for x in stride(from: 8, to: 248, by: 3) { text.setPixel(x: x, y: y, 0x202020) } }
+        // Noise: dense.
+        var rng = TestRandom(seed: 99)
+        var noise = try Framebuffer(width: 256, height: 128, format: .bgrx8888)
+        for y in 0..<128 { for x in 0..<256 { noise.setPixel(x: x, y: y, UInt32(truncatingIfNeeded: rng.next()) & 0xFFFFFF) } }
+        let encoder = try UpdateEncoder(width: 256, height: 128, sourceFormat: .bgrx8888, clientFormat: .bgrx8888, options: options)
+        encoder.setEncodings([.zrle])
+        let decoder = try UpdateDecoder(width: 256, height: 128, format: .bgrx8888)
+        for (frame, level) in [(text, 2), (noise, 7), (text, 2)] {
+            let update = try encode(encoder, frame, incremental: false)
+            #expect(update.statistics.compressionLevel == level)
+            try decoder.apply(update.message)
+            #expect(decoder.framebuffer.bytes == frame.bytes, "the stream stays valid across level changes")
+        }
+    }
+
+    @Test("many colours in runs go to plain RLE, a few flat colours to a palette")
+    func tileChoice() throws {
+        // One tile of 100 colours in runs of 10 (palette RLE is smaller before compression, plain RLE
+        // after: the weighted choice takes plain RLE), and one of 3 colours in long runs.
+        var fb = try Framebuffer(width: 128, height: 64, format: .bgrx8888)
+        for y in 0..<64 {
+            for x in 0..<64 { let c = UInt32(((y * 64 + x) / 10) % 100) * 2; fb.setPixel(x: x, y: y, c << 16 | c << 8 | 7) }
+            for x in 64..<128 { fb.setPixel(x: x, y: y, [0x102030, 0xF0F0F0, 0x3366CC][(x / 11 + y / 9) % 3]) }
+        }
+        let encoder = try UpdateEncoder(width: 128, height: 64, sourceFormat: .bgrx8888, clientFormat: .bgrx8888)
+        encoder.setEncodings([.zrle])
+        let s = try encode(encoder, fb, incremental: false).statistics.subencodings
+        #expect(s[3] == 1, "plain RLE for the many-colour tile")
+        #expect(s[2] + s[4] == 1, "a palette subencoding for the three-colour tile")
+    }
+}
