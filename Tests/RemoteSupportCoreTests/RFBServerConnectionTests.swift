@@ -47,7 +47,7 @@ struct RFBServerConnectionTests {
 
     /// Feeds each chunk and polls until nil after each; returns the events and all output.
     static func run(_ chunks: [[UInt8]], configuration: RFBServerConfiguration = config)
-        throws(RFBError) -> (events: [RFBServerConnection.Event], output: [UInt8], connection: RFBServerConnection)
+        throws(CodecError) -> (events: [RFBServerConnection.Event], output: [UInt8], connection: RFBServerConnection)
     {
         var c = try RFBServerConnection(configuration: configuration)
         var events: [RFBServerConnection.Event] = []
@@ -61,10 +61,10 @@ struct RFBServerConnectionTests {
     }
 
     /// Runs `bytes` to the error it must cause; returns the error and what the server sent.
-    static func failure(_ bytes: [UInt8], configuration: RFBServerConfiguration = config) -> (error: RFBError?, output: [UInt8], connection: RFBServerConnection) {
+    static func failure(_ bytes: [UInt8], configuration: RFBServerConfiguration = config) -> (error: CodecError?, output: [UInt8], connection: RFBServerConnection) {
         var c = try! RFBServerConnection(configuration: configuration)
         c.receive(bytes)
-        var error: RFBError?
+        var error: CodecError?
         do {
             while try c.nextEvent() != nil {}
         } catch let e {
@@ -285,16 +285,16 @@ struct RFBServerConnectionTests {
     @Test("nothing can be queued before the handshake")
     func queueBeforeHandshake() throws {
         var c = try RFBServerConnection(configuration: Self.config)
-        #expect(throws: RFBError(.notReady)) { try c.queueFramebufferUpdate([0, 0, 0, 0]) }
-        #expect(throws: RFBError(.notReady)) { try c.queueBell() }
-        #expect(throws: RFBError(.notReady)) { try c.queueServerCutText("x") }
+        #expect(throws: CodecError(.notReady)) { try c.queueFramebufferUpdate([0, 0, 0, 0]) }
+        #expect(throws: CodecError(.notReady)) { try c.queueBell() }
+        #expect(throws: CodecError(.notReady)) { try c.queueServerCutText("x") }
         #expect(c.takeOutput() == Self.serverVersion)
     }
 
     @Test("only FramebufferUpdate messages go through queueFramebufferUpdate", arguments: [[], [0, 0, 0], [2, 0, 0, 0]] as [[UInt8]])
     func queueNotAnUpdate(message: [UInt8]) throws {
         var c = try Self.run([Self.handshake38]).connection
-        #expect(throws: RFBError(.invalidArgument)) { try c.queueFramebufferUpdate(message) }
+        #expect(throws: CodecError(.invalidArgument)) { try c.queueFramebufferUpdate(message) }
         #expect(!c.hasOutput)
     }
 
@@ -308,7 +308,7 @@ struct RFBServerConnectionTests {
 
     @Test("invalid configurations are refused", arguments: invalidConfigurations.keys.sorted())
     func invalidConfiguration(name: String) {
-        #expect(throws: RFBError(.invalidArgument)) { try RFBServerConnection(configuration: Self.invalidConfigurations[name]!) }
+        #expect(throws: CodecError(.invalidArgument)) { try RFBServerConnection(configuration: Self.invalidConfigurations[name]!) }
     }
 
     // MARK: - Errors
@@ -317,7 +317,7 @@ struct RFBServerConnectionTests {
           arguments: ["RFB 004.000\n", "RFB 003.889\n", "RFB 003.005\n", "RFB 003.006\n", "RFB 003.009\n", "RFB 002.000\n"])
     func unsupportedVersion(version: String) {
         let r = Self.failure(Array(version.utf8) + [1, 1])
-        #expect(r.error == RFBError(.unsupportedVersion))
+        #expect(r.error == CodecError(.unsupportedVersion))
         let parsed = RFBProtocolVersion(bytes: Array(version.utf8))!
         // 3.7 and later read a U8 count of zero; older clients a U32 security type of zero.
         let head: [UInt8] = parsed >= .v3_7 ? [0] : [0, 0, 0, 0]
@@ -331,7 +331,7 @@ struct RFBServerConnectionTests {
           arguments: ["GET / HTTP/1.", "RFB 03.008\n\n", "RFB 003.008\r", "rfb 003.008\n", "RFB 003,008\n", "RFB 0x3.008\n", "\0\0\0\0\0\0\0\0\0\0\0\0"])
     func malformedVersion(version: String) {
         let r = Self.failure(Array(version.utf8))
-        #expect(r.error == RFBError(.unsupportedVersion))
+        #expect(r.error == CodecError(.unsupportedVersion))
         #expect(r.error!.reason.contains("not of the form"))
         #expect(r.output == Self.serverVersion + [0, 0, 0, 0] + Self.reason(r.error!.reason))
     }
@@ -340,32 +340,32 @@ struct RFBServerConnectionTests {
           arguments: [0, 2, 16, 255] as [UInt8])
     func badSecurityType38(type: UInt8) {
         let r = Self.failure(Array("RFB 003.008\n".utf8) + [type, 1])
-        #expect(r.error == RFBError(.unsupportedSecurityType))
+        #expect(r.error == CodecError(.unsupportedSecurityType))
         #expect(r.output == Self.serverVersion + [1, 1] + [0, 0, 0, 1] + Self.reason(r.error!.reason))
     }
 
     @Test("a security type other than None: 3.7 is just closed")
     func badSecurityType37() {
         let r = Self.failure(Array("RFB 003.007\n".utf8) + [2])
-        #expect(r.error == RFBError(.unsupportedSecurityType))
+        #expect(r.error == CodecError(.unsupportedSecurityType))
         #expect(r.output == Self.serverVersion + [1, 1])
     }
 
     @Test("unknown client message types are rejected", arguments: [1, 7, 8, 127, 150, 250, 255] as [UInt8])
     func unknownMessageType(type: UInt8) {
         let r = Self.failure(Self.handshake38 + [type, 0, 0, 0, 0, 0, 0, 0])
-        #expect(r.error == RFBError(.unknownMessageType))
+        #expect(r.error == CodecError(.unknownMessageType))
         #expect(r.error!.reason.contains("\(type)"))
     }
 
     @Test("a SetEncodings count over the limit is rejected from its header alone")
     func tooManyEncodings() {
         let r = Self.failure(Self.handshake38 + [2, 0, 0x04, 0x01])  // 1025 encodings, none sent
-        #expect(r.error == RFBError(.limitExceeded))
+        #expect(r.error == CodecError(.limitExceeded))
         #expect(r.error!.reason.contains("1025"))
         var config = Self.config
         config.limits.maximumEncodings = 3
-        #expect(Self.failure(Self.handshake38 + [2, 0, 0, 4], configuration: config).error == RFBError(.limitExceeded))
+        #expect(Self.failure(Self.handshake38 + [2, 0, 0, 4], configuration: config).error == CodecError(.limitExceeded))
     }
 
     @Test("a ClientCutText over the limit is rejected from its header alone",
@@ -376,7 +376,7 @@ struct RFBServerConnectionTests {
           ] as [([UInt8], String)])
     func cutTextTooLong(header: [UInt8], reasonContains: String) {
         let r = Self.failure(Self.handshake38 + header)
-        #expect(r.error == RFBError(.limitExceeded))
+        #expect(r.error == CodecError(.limitExceeded))
         #expect(r.error!.reason.contains(reasonContains))
     }
 
@@ -397,7 +397,7 @@ struct RFBServerConnectionTests {
           ] as [([UInt8], String)])
     func badPixelFormat(format: [UInt8], reasonContains: String) {
         let r = Self.failure(Self.handshake38 + [0, 0, 0, 0] + format)
-        #expect(r.error == RFBError(.unsupportedPixelFormat))
+        #expect(r.error == CodecError(.unsupportedPixelFormat))
         #expect(r.error!.reason.contains(reasonContains))
         #expect(r.connection.clientPixelFormat == .bgrx8888)
     }
@@ -406,12 +406,12 @@ struct RFBServerConnectionTests {
     func closedStaysClosed() throws {
         var r = Self.failure(Self.handshake38 + [200])
         #expect(r.connection.isClosed)
-        #expect(r.connection.error == RFBError(.unknownMessageType))
+        #expect(r.connection.error == CodecError(.unknownMessageType))
         #expect(!r.connection.isReady)
         r.connection.receive(RFBClientMessage.key(down: true, keysym: 1).bytes)
         #expect(try r.connection.nextEvent() == nil)
         #expect(r.connection.bufferedByteCount == 0)
-        #expect(throws: RFBError(.notReady)) { try r.connection.queueBell() }
+        #expect(throws: CodecError(.notReady)) { try r.connection.queueBell() }
         #expect(!r.connection.hasOutput)
     }
 
@@ -421,15 +421,15 @@ struct RFBServerConnectionTests {
         c.receive(Self.handshake38 + RFBClientMessage.key(down: true, keysym: 0x41).bytes + [99])
         #expect(try c.nextEvent() == .handshakeComplete(shared: true))
         #expect(try c.nextEvent() == .message(.key(down: true, keysym: 0x41)))
-        #expect(throws: RFBError(.unknownMessageType)) { try c.nextEvent() }
+        #expect(throws: CodecError(.unknownMessageType)) { try c.nextEvent() }
         #expect(try c.nextEvent() == nil)
     }
 
     @Test("errors print their code and reason")
     func errorDescription() {
-        let e = RFBError(.unknownMessageType, "client message type 9 is not one this server implements")
+        let e = CodecError(.unknownMessageType, "client message type 9 is not one this server implements")
         #expect("\(e)" == "unknown message type: client message type 9 is not one this server implements")
-        #expect("\(RFBError(.init(rawValue: 99)))" == "error 99")
+        #expect("\(CodecError(.init(rawValue: 99)))" == "error 99")
     }
 
     // MARK: - With the codec

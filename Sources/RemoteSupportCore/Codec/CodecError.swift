@@ -1,5 +1,6 @@
-/// An error from the codec or an image parser: an extensible code, a human-readable reason, and where it
-/// was thrown. Equality compares the code only, so tests can `#expect(throws: CodecError(.truncated))`.
+/// An error of the core (the codec, image parsing, the RFB protocol): an extensible code, a human-readable
+/// reason, and where it was thrown. Equality compares the code only, so tests can
+/// `#expect(throws: CodecError(.truncated))`. Codes 1-31 are the codec's and images', 32 on the protocols'.
 public struct CodecError: Error, Hashable, Sendable, CustomStringConvertible {
     public struct Code: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
         public var rawValue: Int32
@@ -31,6 +32,14 @@ public struct CodecError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let invalidImage = Code(rawValue: 12)
         /// Invalid arguments from the caller (sizes, strides, regions).
         public static let invalidArgument = Code(rawValue: 13)
+        /// The client's RFB ProtocolVersion is not 3.3, 3.7 or 3.8.
+        public static let unsupportedVersion = Code(rawValue: 32)
+        /// The client chose a security type the server did not offer (only None is offered).
+        public static let unsupportedSecurityType = Code(rawValue: 33)
+        /// A client message type this server does not implement.
+        public static let unknownMessageType = Code(rawValue: 34)
+        /// The connection was closed by an earlier error, or a message was queued before the handshake.
+        public static let notReady = Code(rawValue: 35)
 
         public var description: String {
             switch self {
@@ -47,6 +56,10 @@ public struct CodecError: Error, Hashable, Sendable, CustomStringConvertible {
             case .malformed: "malformed"
             case .invalidImage: "invalid image"
             case .invalidArgument: "invalid argument"
+            case .unsupportedVersion: "unsupported protocol version"
+            case .unsupportedSecurityType: "unsupported security type"
+            case .unknownMessageType: "unknown message type"
+            case .notReady: "not ready"
             default: "error \(rawValue)"
             }
         }

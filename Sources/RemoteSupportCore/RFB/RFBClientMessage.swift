@@ -48,7 +48,7 @@ public enum RFBClientMessage: Hashable, Sendable, CustomStringConvertible {
     /// (nothing is consumed: call again with more bytes). Throws for a type this server does not
     /// implement and for a count or length over `limits` as soon as its header has arrived, before the
     /// body, so a hostile length never makes anyone wait for or allocate its bytes.
-    public static func parse(_ input: ArraySlice<UInt8>, limits: RFBLimits = RFBLimits()) throws(RFBError) -> (message: RFBClientMessage, size: Int)? {
+    public static func parse(_ input: ArraySlice<UInt8>, limits: RFBLimits = RFBLimits()) throws(CodecError) -> (message: RFBClientMessage, size: Int)? {
         var r = RFBReader(input)
         guard let typeByte = r.peekU8() else { return nil }
         let type = RFBClientMessageType(rawValue: typeByte)
@@ -63,7 +63,7 @@ public enum RFBClientMessage: Hashable, Sendable, CustomStringConvertible {
             r.skip(2)
             let count = r.u16()
             guard count <= limits.maximumEncodings else {
-                throw RFBError(.limitExceeded, "SetEncodings lists \(count) encodings, more than the limit of \(limits.maximumEncodings)")
+                throw CodecError(.limitExceeded, "SetEncodings lists \(count) encodings, more than the limit of \(limits.maximumEncodings)")
             }
             guard r.has(4 * count) else { return nil }
             let encodings = (0..<count).map { _ in Encoding(rawValue: Int32(bitPattern: r.u32())) }
@@ -92,14 +92,14 @@ public enum RFBClientMessage: Hashable, Sendable, CustomStringConvertible {
             guard length <= limits.maximumCutTextBytes else {
                 // A length with the top bit set is the Extended Clipboard form (a negative S32), which
                 // a client may only use after the server announced it; this server does not.
-                throw RFBError(.limitExceeded, length >= 1 << 31
+                throw CodecError(.limitExceeded, length >= 1 << 31
                     ? "ClientCutText uses the extended clipboard format, which this server did not offer"
                     : "ClientCutText of \(length) bytes, more than the limit of \(limits.maximumCutTextBytes)")
             }
             guard r.has(length) else { return nil }
             return (.clientCutText(Latin1.decode(r.bytes(length))), 8 + length)
         default:
-            throw RFBError(.unknownMessageType, "client message type \(typeByte) is not one this server implements")
+            throw CodecError(.unknownMessageType, "client message type \(typeByte) is not one this server implements")
         }
     }
 

@@ -21,20 +21,20 @@ public struct RFBServerConfiguration: Sendable, Hashable {
     }
 
     /// Checks the size, the pixel format and the name.
-    public func validate() throws(RFBError) {
+    public func validate() throws(CodecError) {
         guard (1...maximumFramebufferDimension).contains(width), (1...maximumFramebufferDimension).contains(height) else {
-            throw RFBError(.invalidArgument, "framebuffer size \(width)x\(height) is outside 1...\(maximumFramebufferDimension)")
+            throw CodecError(.invalidArgument, "framebuffer size \(width)x\(height) is outside 1...\(maximumFramebufferDimension)")
         }
         do {
             try pixelFormat.validate()
         } catch {
-            throw RFBError(.invalidArgument, "server pixel format: \(error.reason)")
+            throw CodecError(.invalidArgument, "server pixel format: \(error.reason)")
         }
         guard name.utf8.count <= Self.maximumNameBytes else {
-            throw RFBError(.invalidArgument, "desktop name is \(name.utf8.count) bytes, more than \(Self.maximumNameBytes)")
+            throw CodecError(.invalidArgument, "desktop name is \(name.utf8.count) bytes, more than \(Self.maximumNameBytes)")
         }
         guard limits.maximumEncodings >= 0, limits.maximumCutTextBytes >= 0 else {
-            throw RFBError(.invalidArgument, "limits must not be negative")
+            throw CodecError(.invalidArgument, "limits must not be negative")
         }
     }
 

@@ -35,7 +35,7 @@ public struct RFBServerConnection: Sendable {
         case awaitingSecurityType(RFBProtocolVersion)
         case awaitingClientInit(RFBProtocolVersion)
         case ready(RFBProtocolVersion)
-        case closed(RFBError)
+        case closed(CodecError)
     }
 
     public let configuration: RFBServerConfiguration
@@ -56,7 +56,7 @@ public struct RFBServerConnection: Sendable {
     public private(set) var isShared = false
 
     /// Starts a connection; the server's ProtocolVersion is queued at once.
-    public init(configuration: RFBServerConfiguration) throws(RFBError) {
+    public init(configuration: RFBServerConfiguration) throws(CodecError) {
         try configuration.validate()
         self.configuration = configuration
         clientPixelFormat = configuration.pixelFormat
@@ -82,7 +82,7 @@ public struct RFBServerConnection: Sendable {
     public var isClosed: Bool { error != nil }
 
     /// Why the connection closed, if it did.
-    public var error: RFBError? {
+    public var error: CodecError? {
         if case .closed(let e) = state { return e }
         return nil
     }
@@ -110,7 +110,7 @@ public struct RFBServerConnection: Sendable {
     ///
     /// Throws when the client breaks the protocol; the connection is then closed (see the type's
     /// comment) and later calls return nil.
-    public mutating func nextEvent() throws(RFBError) -> Event? {
+    public mutating func nextEvent() throws(CodecError) -> Event? {
         while true {
             let pending = input[inputStart...]
             switch state {
@@ -122,11 +122,11 @@ public struct RFBServerConnection: Sendable {
                 let bytes = pending.prefix(RFBProtocolVersion.messageSize)
                 consume(RFBProtocolVersion.messageSize)
                 guard let version = RFBProtocolVersion(bytes: bytes) else {
-                    throw fail(RFBError(.unsupportedVersion, "the client's ProtocolVersion \(Self.printable(bytes)) is not of the form \"RFB xxx.yyy\\n\""),
+                    throw fail(CodecError(.unsupportedVersion, "the client's ProtocolVersion \(Self.printable(bytes)) is not of the form \"RFB xxx.yyy\\n\""),
                                newStyleRefusal: false)
                 }
                 guard RFBProtocolVersion.supported.contains(version) else {
-                    throw fail(RFBError(.unsupportedVersion, "the client asked for RFB \(version); this server speaks 3.3, 3.7 and 3.8"),
+                    throw fail(CodecError(.unsupportedVersion, "the client asked for RFB \(version); this server speaks 3.3, 3.7 and 3.8"),
                                newStyleRefusal: version >= .v3_7)
                 }
                 if version.negotiatesSecurityType {
@@ -141,7 +141,7 @@ public struct RFBServerConnection: Sendable {
                 guard let chosen = pending.first else { return nil }
                 consume(1)
                 guard RFBSecurityType(rawValue: chosen) == .none else {
-                    let error = RFBError(.unsupportedSecurityType, "the client chose \(RFBSecurityType(rawValue: chosen)); this server offered only None")
+                    let error = CodecError(.unsupportedSecurityType, "the client chose \(RFBSecurityType(rawValue: chosen)); this server offered only None")
                     // 3.8 says why in a failed SecurityResult; 3.7 just closes.
                     if version.sendsSecurityResultForNone { output.append(RFBServerMessage.securityResultFailed(reason: error.reason)) }
                     throw fail(error)
@@ -175,13 +175,13 @@ public struct RFBServerConnection: Sendable {
     }
 
     /// Applies the server's policy to a parsed message and records what the client asked for.
-    private mutating func check(_ message: RFBClientMessage) throws(RFBError) -> RFBClientMessage {
+    private mutating func check(_ message: RFBClientMessage) throws(CodecError) -> RFBClientMessage {
         switch message {
         case .setPixelFormat(let format):
             do {
                 try format.validate()
             } catch {
-                throw fail(RFBError(.unsupportedPixelFormat, "SetPixelFormat \(format): \(error.reason)"))
+                throw fail(CodecError(.unsupportedPixelFormat, "SetPixelFormat \(format): \(error.reason)"))
             }
             clientPixelFormat = format
             return message
@@ -208,7 +208,7 @@ public struct RFBServerConnection: Sendable {
 
     /// Closes the connection with `error`, queueing a handshake refusal when asked, and returns the
     /// error to throw.
-    private mutating func fail(_ error: RFBError, newStyleRefusal: Bool? = nil) -> RFBError {
+    private mutating func fail(_ error: CodecError, newStyleRefusal: Bool? = nil) -> CodecError {
         if let newStyle = newStyleRefusal {
             output.append(RFBServerMessage.refusal(reason: error.reason, newStyle: newStyle))
         }
@@ -232,35 +232,35 @@ public struct RFBServerConnection: Sendable {
 
     /// Queues a FramebufferUpdate message as `UpdateEncoder` made it (the whole message, header
     /// included). Only once the handshake is complete.
-    public mutating func queueFramebufferUpdate(_ message: [UInt8]) throws(RFBError) {
+    public mutating func queueFramebufferUpdate(_ message: [UInt8]) throws(CodecError) {
         try requireReady("a FramebufferUpdate")
         guard message.count >= FramebufferUpdate.headerSize, message[0] == RFBServerMessageType.framebufferUpdate.rawValue else {
-            throw RFBError(.invalidArgument, "not a FramebufferUpdate message (\(message.count) bytes, type \(message.first.map(String.init) ?? "none"))")
+            throw CodecError(.invalidArgument, "not a FramebufferUpdate message (\(message.count) bytes, type \(message.first.map(String.init) ?? "none"))")
         }
         output.append(message)
     }
 
     /// Queues a Bell.
-    public mutating func queueBell() throws(RFBError) {
+    public mutating func queueBell() throws(CodecError) {
         try requireReady("a Bell")
         output.append(RFBServerMessage.bell)
     }
 
     /// Queues a ServerCutText (the text is sent as ISO 8859-1; other characters become "?").
-    public mutating func queueServerCutText(_ text: String) throws(RFBError) {
+    public mutating func queueServerCutText(_ text: String) throws(CodecError) {
         try requireReady("a ServerCutText")
         let latin1 = Latin1.encode(text)
         guard latin1.count <= Int(UInt32.max) else {
-            throw RFBError(.invalidArgument, "cut text of \(latin1.count) bytes does not fit a U32 length")
+            throw CodecError(.invalidArgument, "cut text of \(latin1.count) bytes does not fit a U32 length")
         }
         output.append(RFBServerMessage.serverCutText(latin1: latin1))
     }
 
-    private func requireReady(_ what: String) throws(RFBError) {
+    private func requireReady(_ what: String) throws(CodecError) {
         switch state {
         case .ready: return
-        case .closed(let e): throw RFBError(.notReady, "cannot queue \(what): the connection is closed (\(e))")
-        default: throw RFBError(.notReady, "cannot queue \(what) before the handshake is complete")
+        case .closed(let e): throw CodecError(.notReady, "cannot queue \(what): the connection is closed (\(e))")
+        default: throw CodecError(.notReady, "cannot queue \(what) before the handshake is complete")
         }
     }
 
