@@ -27,6 +27,11 @@ let package = Package(
             name: "RemoteSupportCore",
             dependencies: ["CZlib"]
         ),
+        // The core's ParallelFor on libdispatch: where hosts get threads for the encoder from.
+        .target(
+            name: "RemoteSupportDispatch",
+            dependencies: ["RemoteSupportCore"]
+        ),
         // The hand-written C header, as a module the C layer imports so each declaration exists once.
         .systemLibrary(
             name: "CRemoteSupport",
@@ -35,7 +40,7 @@ let package = Package(
         // The C ABI: thin @c functions over the core. Exports only rs_* (exports.map).
         .target(
             name: "RemoteSupportC",
-            dependencies: ["RemoteSupportCore", "CRemoteSupport"],
+            dependencies: ["RemoteSupportCore", "RemoteSupportDispatch", "CRemoteSupport"],
             exclude: ["exports.map"],
             linkerSettings: [
                 .unsafeFlags(["-Xlinker", "--version-script=\(Context.packageDirectory)/Sources/RemoteSupportC/exports.map"])
@@ -46,6 +51,7 @@ let package = Package(
             name: "ServeFrames",
             dependencies: [
                 "RemoteSupportCore",
+                "RemoteSupportDispatch",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -56,7 +62,7 @@ let package = Package(
         // codec-bench: encode/decode throughput and bytes on a folder of frames, beside zlib and memcmp.
         .executableTarget(
             name: "codec-bench",
-            dependencies: ["RemoteSupportCore", "CZlib"],
+            dependencies: ["RemoteSupportCore", "RemoteSupportDispatch", "CZlib"],
             path: "Benchmarks/CodecBench"
         ),
         .testTarget(

@@ -6,9 +6,9 @@
 // DIR holds NAME.ppm[.gz] stills and NAME-000.ppm[.gz]... sequences (default ../shared/frames).
 
 import CZlib
-import Dispatch
 import Foundation
 import RemoteSupportCore
+import RemoteSupportDispatch
 
 struct Options {
     var directory = "../shared/frames"
@@ -62,14 +62,7 @@ func measure(_ repeats: Int, _ body: () throws -> Void) rethrows -> Double {
 
 nonisolated(unsafe) let options = parseOptions()
 let verbose = options.verbose
-/// The core's work items only touch their own buffers, so running them at once is safe.
-struct UncheckedSendable<T>: @unchecked Sendable { let value: T }
-let parallel: ParallelFor = { n, body in
-    withoutActuallyEscaping(body) { body in
-        let box = UncheckedSendable(value: body)
-        DispatchQueue.concurrentPerform(iterations: n) { box.value($0) }
-    }
-}
+let parallel = dispatchParallelFor
 let encoderOptions: EncoderOptions = {
     var o = EncoderOptions()
     o.workers = options.threads

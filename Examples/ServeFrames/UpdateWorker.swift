@@ -1,5 +1,5 @@
-import Dispatch
 import RemoteSupportCore
+import RemoteSupportDispatch
 
 /// What an encoding job produced.
 struct UpdateResult: Sendable {
@@ -18,20 +18,10 @@ final class UpdateWorker: @unchecked Sendable {
     private let encoder: UpdateEncoder
     private let frames: FrameStore
 
-    /// Both cores (or `workers`) for tile encoding and deflate, through GCD. `ParallelFor` hands a
-    /// body that is not `@Sendable` (it writes disjoint parts of the encoder's buffers, which is safe
-    /// to run at once), while `concurrentPerform` wants one: the box says so once, here.
-    static let parallel: ParallelFor = { n, body in
-        withoutActuallyEscaping(body) { body in
-            let shared = ConcurrentBody(run: body)
-            DispatchQueue.concurrentPerform(iterations: n) { shared.run($0) }
-        }
-    }
-
     init(frames: FrameStore, options: EncoderOptions) throws {
         self.frames = frames
         encoder = try UpdateEncoder(width: frames.width, height: frames.height, sourceFormat: FrameStore.format,
-                                    clientFormat: FrameStore.format, options: options, parallel: Self.parallel)
+                                    clientFormat: FrameStore.format, options: options, parallel: dispatchParallelFor)
     }
 
     /// Encodes `job` for a client that now wants `format` and `encodings` (applied first, in order
@@ -51,6 +41,3 @@ final class UpdateWorker: @unchecked Sendable {
 }
 
 /// A loop body that `ParallelFor` promises may run on several threads at once.
-private struct ConcurrentBody: @unchecked Sendable {
-    let run: (Int) -> Void
-}

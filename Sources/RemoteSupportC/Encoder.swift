@@ -1,6 +1,6 @@
 import CRemoteSupport
-import Dispatch
 import RemoteSupportCore
+import RemoteSupportDispatch
 
 #if canImport(Glibc)
 import Glibc
@@ -115,25 +115,7 @@ private func parallelism(threads: Int32) throws(CallError) -> (workers: Int, par
         workers = max(1, min(64, sysconf(Int32(_SC_NPROCESSORS_ONLN))))
     }
     guard workers > 1 else { return (1, nil) }
-    return (workers, concurrentPerform)
-}
-
-/// The core's `ParallelFor` on libdispatch: runs `body(0..<iterations)` on its worker threads (and the
-/// calling one) and returns when all are done.
-///
-/// `body` is not `@Sendable` in `ParallelFor`'s type, but calling it concurrently is its contract (each
-/// index touches its own data); `concurrentPerform` returns only when every call has, so the closure
-/// does not escape either.
-private let concurrentPerform: ParallelFor = { iterations, body in
-    withoutActuallyEscaping(body) { body in
-        let box = UncheckedSendable(body)
-        DispatchQueue.concurrentPerform(iterations: iterations) { box.value($0) }
-    }
-}
-
-private struct UncheckedSendable<T>: @unchecked Sendable {
-    let value: T
-    init(_ value: T) { self.value = value }
+    return (workers, dispatchParallelFor)
 }
 
 // MARK: - Options
