@@ -37,31 +37,21 @@ RS="$ROOT/.build/release/rs-serve-frames"
 LVS="$BUILD/lvs-serve-frames"
 
 WORK="$(mktemp -d)"
-SP=""
+. "$ROOT/Tests/Interop/servers.sh"
 cleanup() {
-    if [ -n "$SP" ] && kill -0 "$SP" 2>/dev/null; then kill -TERM "$SP"; wait "$SP" 2>/dev/null || true; fi
+    stop_server_quietly
     rm -rf "$WORK"
 }
 trap cleanup EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 run() { # server label mode updates files...
     local server="$1" label="$2" mode="$3" updates="$4"; shift 4
-    local port log rc=0 binary
-    binary=$([ "$server" = ours ] && echo "$RS" || echo "$LVS")
-    port="$(free_port)"
-    log="$WORK/server.log"
-    timeout 600 "$binary" --port "$port" --step "$@" >/dev/null 2>"$log" &
-    SP=$!
-    for _ in $(seq 600); do
-        grep -q "listening on 127.0.0.1:$port" "$log" 2>/dev/null && break
-        kill -0 "$SP" 2>/dev/null || { cat "$log" >&2; exit 1; }
-        sleep 0.05
-    done
-    local full=""; [ "$mode" = full ] && full=--full
-    timeout 300 "$BUILD/vnc-capture" --port "$port" --format "$FORMAT" --encodings "$ENCODINGS" --updates "$updates" \
+    local rc=0 full=""
+    start_server "$([ "$server" = ours ] && echo "$RS" || echo "$LVS")" --step "$@"
+    [ "$mode" = full ] && full=--full
+    timeout 300 "$BUILD/vnc-capture" --port "$PORT" --format "$FORMAT" --encodings "$ENCODINGS" --updates "$updates" \
         $full --timeout-ms 240000 >"$WORK/capture.json" || rc=$?
-    kill -TERM "$SP"; wait "$SP" 2>/dev/null || true; SP=""
+    stop_server_quietly
     [ "$rc" -eq 0 ] || { echo "compare-vnc: vnc-capture failed ($rc) on $server $label $mode" >&2; exit 1; }
     sed "s/^{/{\"server\":\"$server\",\"label\":\"$label\",\"mode\":\"$mode\",/" "$WORK/capture.json"
 }

@@ -30,34 +30,12 @@ CAPTURE="$BUILD/vnc-capture"
 COMPARE="$HERE/compare_ppm.py"
 
 WORK="$(mktemp -d)"
-SP=""
+. "$HERE/servers.sh"
 cleanup() {
-    if [ -n "$SP" ] && kill -0 "$SP" 2>/dev/null; then kill -TERM "$SP"; wait "$SP" 2>/dev/null || true; fi
+    stop_server_quietly
     rm -rf "$WORK"
 }
 trap cleanup EXIT
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-
-start_server() { # args: server args...
-    PORT="$(free_port)"
-    rm -f "$WORK/server.log"
-    timeout 300 "$SERVE" --port "$PORT" "$@" >/dev/null 2>"$WORK/server.log" &
-    SP=$!
-    for _ in $(seq 300); do
-        grep -q "listening on 127.0.0.1:$PORT" "$WORK/server.log" 2>/dev/null && return 0
-        kill -0 "$SP" 2>/dev/null || break
-        sleep 0.05
-    done
-    echo "lvs-interop: server did not start:" >&2; cat "$WORK/server.log" >&2; exit 1
-}
-
-stop_server() {
-    kill -TERM "$SP"
-    local rc=0; wait "$SP" || rc=$?
-    SP=""
-    [ "$rc" -eq 0 ] || { echo "lvs-interop: server exited with $rc" >&2; cat "$WORK/server.log" >&2; exit 1; }
-}
 
 fail=0
 check_seq() { # name captured_dir seq_prefix count [compare args]
@@ -75,32 +53,32 @@ check_seq() { # name captured_dir seq_prefix count [compare args]
 SEQ=("$FRAMES"/xterm-scroll-00{0..9}.ppm.gz)
 
 # 1. 32-bit ZRLE, incremental, step through all 10 frames
-start_server --step "${SEQ[@]}"
+start_server "$SERVE" --step "${SEQ[@]}"
 timeout 120 "$CAPTURE" --port "$PORT" --format 32 --encodings zrle --updates 10 --out-dir "$WORK/c32" >"$WORK/c32.json"
 stop_server
 check_seq "32-bit zrle incremental" "$WORK/c32" xterm-scroll 10
 
 # 2. 16-bit RGB565 ZRLE incremental ("zrle copyrect" also exercises a 2-encoding list)
-start_server --step "${SEQ[@]}"
+start_server "$SERVE" --step "${SEQ[@]}"
 timeout 120 "$CAPTURE" --port "$PORT" --format 16 --encodings "zrle copyrect" --updates 10 --out-dir "$WORK/c16" >"$WORK/c16.json"
 stop_server
 check_seq "16-bit zrle incremental" "$WORK/c16" xterm-scroll 10 --bits 5,6,5
 
 # 3. 8-bit BGR233, 3 updates
-start_server --step "${SEQ[@]}"
+start_server "$SERVE" --step "${SEQ[@]}"
 timeout 120 "$CAPTURE" --port "$PORT" --format 8 --updates 3 --out-dir "$WORK/c8" >"$WORK/c8.json"
 stop_server
 check_seq "8-bit zrle incremental" "$WORK/c8" xterm-scroll 3 --bits 3,3,2
 
 # 4. full-frame mode; 11 updates: the 11th repeats the last file
-start_server --step "${SEQ[@]}"
+start_server "$SERVE" --step "${SEQ[@]}"
 timeout 120 "$CAPTURE" --port "$PORT" --full --updates 11 --out-dir "$WORK/cfull" >"$WORK/cfull.json"
 stop_server
 check_seq "32-bit zrle full" "$WORK/cfull" xterm-scroll 11
 grep -q '"incremental":true' "$WORK/cfull.json" && { echo "FAIL full mode sent an incremental request"; fail=1; }
 
 # 5. without --step every update is file 0 (full requests)
-start_server "${SEQ[@]}"
+start_server "$SERVE" "${SEQ[@]}"
 timeout 60 "$CAPTURE" --port "$PORT" --full --updates 2 --out-dir "$WORK/cnostep" >/dev/null
 stop_server
 for n in 000 001; do
