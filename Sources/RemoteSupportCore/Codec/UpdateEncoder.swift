@@ -49,7 +49,7 @@ public struct EncodedUpdate: Sendable {
     public var rectangles: [Rect] = []
     /// The whole message, header included, ready to send.
     public var message: [UInt8]
-    public var rectangleCount: Int
+    public var rectangleCount: Int { copies.count + rectangles.count }
     public var statistics: UpdateStatistics
     /// True when there was nothing to send (`message` still is a valid update with no rectangles).
     public var isEmpty: Bool { rectangleCount == 0 }
@@ -150,23 +150,25 @@ public final class UpdateEncoder {
         }
         let area = (region ?? frame.bounds).intersection(frame.bounds)
         var statistics = UpdateStatistics()
-        guard !area.isEmpty else { return EncodedUpdate(message: [0, 0, 0, 0], rectangleCount: 0, statistics: statistics) }
+        guard !area.isEmpty else { return EncodedUpdate(message: [0, 0, 0, 0], statistics: statistics) }
 
         let bpp = sourceFormat.bytesPerPixel
-        for i in damage.indices { damage[i] = .none }
         var copies: [CopyRectangle] = []
+        let rectangles: [Rect]
         if incremental && referenceIsValid {
+            for i in damage.indices { damage[i] = .none }
             grid.damage(frame, reference: reference, referenceStride: width * bpp, in: area, into: &damage)
             if options.detectMotion && usesCopyRect && area == frame.bounds {
                 copies = findMotion(frame)
             }
+            rectangles = grid.rectangles(from: damage)
+            statistics.changedTiles = damage.lazy.filter { !$0.isEmpty }.count
         } else {
-            markAll(area)
+            // A full update is one rectangle: every rectangle ends a deflate block (a sync flush), so
+            // fewer rectangles compress better; tiles are still encoded in parallel, band by band.
+            rectangles = [area]
+            grid.forEachTile(in: area) { _ in statistics.changedTiles += 1 }
         }
-        // A full update is one rectangle: every rectangle ends a deflate block (a sync flush), so fewer
-        // rectangles compress better; tiles are still encoded in parallel, band by band.
-        let rectangles = incremental && referenceIsValid ? grid.rectangles(from: damage) : [area]
-        statistics.changedTiles = damage.lazy.filter { !$0.isEmpty }.count
 
         var payloads: [[UInt8]]
         if usesZRLE {
@@ -203,21 +205,10 @@ public final class UpdateEncoder {
             }
             message += payload
         }
-        return EncodedUpdate(copies: copies, rectangles: rectangles, message: message, rectangleCount: count, statistics: statistics)
+        return EncodedUpdate(copies: copies, rectangles: rectangles, message: message, statistics: statistics)
     }
 
     // MARK: - Damage
-
-    private func markAll(_ area: Rect) {
-        for row in 0..<grid.rows {
-            for column in 0..<grid.columns {
-                let tile = Rect(x: column * zrleTileSize, y: row * zrleTileSize, width: zrleTileSize, height: zrleTileSize).intersection(area)
-                if tile.isEmpty { continue }
-                damage[row * grid.columns + column] = TileDamage(
-                    minX: Int32(tile.x), minY: Int32(tile.y), maxX: Int32(tile.maxX), maxY: Int32(tile.maxY))
-            }
-        }
-    }
 
     private func copyIntoReference(_ frame: FrameView, _ r: Rect) {
         let bpp = sourceFormat.bytesPerPixel
