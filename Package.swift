@@ -15,6 +15,10 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
     targets: [
         .systemLibrary(
@@ -22,10 +26,15 @@ let package = Package(
             pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]
         ),
-        // The tile codec, pixel formats, RFB messages and image parsing: no IO, no threads, no clock.
+        // The tile codec, pixel formats, RFB messages and image parsing, and the product's rules (Domain/:
+        // agents, links, connection IDs, sessions, audit): no IO, no threads, no clock.
         .target(
             name: "RemoteSupportCore",
-            dependencies: ["CZlib"]
+            dependencies: [
+                "CZlib",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ]
         ),
         // The core's ParallelFor on libdispatch: where hosts get threads for the encoder from.
         .target(
@@ -64,6 +73,39 @@ let package = Package(
             name: "codec-bench",
             dependencies: ["RemoteSupportCore", "RemoteSupportDispatch", "CZlib"],
             path: "Benchmarks/CodecBench"
+        ),
+        // The product's durable state behind one interface (SupportStore), and SupportDesk: the rules of
+        // the core carried out against a store, a clock and rate limiters.
+        .target(
+            name: "RemoteSupportStore",
+            dependencies: ["RemoteSupportCore"]
+        ),
+        // SupportStore on SQLite (GRDB): the embedded default.
+        .target(
+            name: "RemoteSupportSQLite",
+            dependencies: ["RemoteSupportStore", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
+        // SupportStore on PostgreSQL (postgres-nio): for several broker nodes.
+        .target(
+            name: "RemoteSupportPostgres",
+            dependencies: ["RemoteSupportStore", .product(name: "PostgresNIO", package: "postgres-nio")]
+        ),
+        .testTarget(
+            name: "RemoteSupportStoreTests",
+            dependencies: ["RemoteSupportStore", "RemoteSupportSQLite", "RemoteSupportPostgres"]
+        ),
+        // SMTP delivery (STARTTLS, AUTH) for invitation e-mails: SwiftNIO + swift-nio-ssl.
+        .target(
+            name: "RemoteSupportMail",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ]
+        ),
+        .testTarget(
+            name: "RemoteSupportMailTests",
+            dependencies: ["RemoteSupportMail"]
         ),
         .testTarget(
             name: "RemoteSupportCoreTests",
