@@ -90,6 +90,13 @@ let package = Package(
             name: "RemoteSupportPostgres",
             dependencies: ["RemoteSupportStore", .product(name: "PostgresNIO", package: "postgres-nio")]
         ),
+        // store-crash-writer: the durability test's writer (Tests/Durability/run.sh SIGKILLs it).
+        .executableTarget(
+            name: "store-crash-writer",
+            dependencies: ["RemoteSupportStore", "RemoteSupportSQLite", "RemoteSupportPostgres"],
+            path: "Tests/Durability",
+            exclude: ["run.sh"]
+        ),
         .testTarget(
             name: "RemoteSupportStoreTests",
             dependencies: ["RemoteSupportStore", "RemoteSupportSQLite", "RemoteSupportPostgres"]

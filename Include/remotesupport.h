@@ -1,9 +1,12 @@
 /*
- * remotesupport.h - the C API of libremotesupport: the RFB tile codec (ZRLE, CopyRect, Raw).
+ * remotesupport.h - the C API of libremotesupport: the RFB tile codec (ZRLE, CopyRect, Raw), and the
+ * product's join links and connection IDs.
  *
  * One side turns successive frames into RFB FramebufferUpdate messages for one client (rs_encoder); the
- * other applies such messages to a framebuffer (rs_decoder). There is no IO, no clock and no global state
- * to set up: bytes in, bytes out. See docs/c-api.md for build lines (C, C++, Python ctypes).
+ * other applies such messages to a framebuffer (rs_decoder). An rs_link_signer builds and checks the
+ * signed join links an agent hands out, without a broker; connection IDs and short codes are parsed and
+ * formatted by plain functions. There is no IO, no clock and no global state to set up: bytes in, bytes
+ * out, and the time is passed in. See docs/c-api.md for build lines (C, C++, Python ctypes).
  *
  * Conventions, true of every function below unless its comment says otherwise:
  *
@@ -13,9 +16,9 @@
  *   aborts, as in the Swift runtime it is built on; sizes are capped, so no input asks for more than
  *   the framebuffers and buffers its dimensions imply.)
  * - Errors: a failed call on a handle leaves a message in that handle (rs_encoder_errmsg,
- *   rs_decoder_errmsg); a call that succeeds clears it to "". Calls without a handle (rs_*_new,
- *   rs_image_decode_ppm, ...) and calls given a NULL handle put their message in rs_last_error(), which is
- *   thread-local.
+ *   rs_decoder_errmsg, rs_link_signer_errmsg); a call that succeeds clears it to "". Calls without a
+ *   handle (rs_*_new, rs_image_decode_ppm, rs_connection_id_parse, ...) and calls given a NULL handle put
+ *   their message in rs_last_error(), which is thread-local.
  * - Out-parameters are named out_*, come last, and are written only on success (the one exception,
  *   RS_ERR_BUFFER_TOO_SMALL, writes the size needed to out_length and says so).
  * - Pointers: every pointer argument must be non-NULL unless its comment says "may be NULL"; a NULL one is
@@ -23,18 +26,24 @@
  *   call only and may be freed or reused as soon as the call returns. Handles must be live: passing a
  *   freed handle, or a handle of the wrong kind, is undefined behaviour (it cannot be detected).
  * - Ownership: everything the library allocates is freed by its own *_free function, all of which accept
- *   NULL and must not be called twice on the same handle. Pointers the library hands out (messages,
- *   pixels, error strings) are borrowed: never free them; each function says until when they stay valid.
+ *   NULL and must not be called twice on the same handle; strings it gives the caller (char ** out_*) are
+ *   freed with rs_string_free. Pointers the library hands out otherwise (messages, pixels, error strings,
+ *   the fields of a parsed link) are borrowed: never free them; each function says until when they stay
+ *   valid.
+ * - Text: strings are NUL-terminated UTF-8, in and out. Input text is read up to its NUL or up to 65536
+ *   bytes, whichever comes first; text that is longer or not valid UTF-8 gets the status the function
+ *   gives any other bad value of that parameter (RS_ERR_INVALID_FIELD, RS_ERR_MALFORMED_LINK, ...).
  * - Threads: the library creates no thread of its own and shares no mutable state between handles (error
  *   messages live in their handle, or in thread-local storage for calls without one). Distinct handles
  *   may be used on distinct threads at the same time. One handle is not thread-safe: calls on it must not
- *   overlap (a mutex around them is enough; a handle may move between threads). rs_image handles are
- *   immutable once made and may be read from any number of threads at once. Functions without a handle
- *   are thread-safe. An encoder made with threads != 1 runs parts of rs_encoder_encode on libdispatch's
- *   worker threads and returns only when they are done.
- * - Integers: sizes are size_t, dimensions uint32_t, flags int (0 = no, anything else = yes). Structs hold
- *   fixed-width fields only and never change layout; option structs start with a struct_size field that
- *   must be set with their *_INIT macro or *_init function.
+ *   overlap (a mutex around them is enough; a handle may move between threads). rs_image and
+ *   rs_join_link handles are immutable once made and may be read from any number of threads at once.
+ *   Functions without a handle are thread-safe. An encoder made with threads != 1 runs parts of
+ *   rs_encoder_encode on libdispatch's worker threads and returns only when they are done.
+ * - Integers: sizes are size_t, dimensions uint32_t, flags int (0 = no, anything else = yes), times int64_t
+ *   seconds since 1970-01-01 UTC. Structs hold fixed-width fields (and pointers) only and never change
+ *   layout; option structs start with a struct_size field that must be set with their *_INIT macro or
+ *   *_init function.
  *
  * Nullability: with clang (but not gcc, which rejects the keywords), pointers carry _Nonnull / _Nullable
  * through RS_NONNULL / RS_NULLABLE, so the compiler can warn about a NULL passed where one is required;
@@ -72,7 +81,9 @@ extern "C" {
 
 /* ==== Status codes ====================================================================================
  * -1 ... -99 are codec errors (one per RemoteSupportCore CodecError code: RS_ERR_x == -code);
- * -100 and below come from the C layer. New codes may be added; treat any negative value as an error. */
+ * -100 ... -199 come from the C layer; -200 ... -263 are the product's rules (one per RemoteSupportCore
+ * DomainError code 64 ... 127: RS_ERR_x == -(code + 136)). New codes may be added; treat any negative
+ * value as an error. */
 #define RS_OK 0
 #define RS_ERR_TRUNCATED (-1)              /* the input ended before the structure it announced */
 #define RS_ERR_RECT_OUT_OF_BOUNDS (-2)     /* a rectangle or tile reaches outside the framebuffer */
@@ -91,13 +102,31 @@ extern "C" {
 #define RS_ERR_NULL_POINTER (-100)         /* a required pointer (or handle) was NULL */
 #define RS_ERR_BUFFER_TOO_SMALL (-101)     /* a caller-owned buffer is too small; out_length has the size */
 #define RS_ERR_MESSAGE_PENDING (-102)      /* an encoded message was not taken yet: rs_encoder_copy_message */
+/* The product's rules (DomainError). The links, IDs and codes below return INVALID_FIELD, NOT_FOUND,
+ * BAD_SIGNATURE, MALFORMED_LINK and EXPIRED; the others are named for the APIs that will need them. */
+#define RS_ERR_INVALID_FIELD (-200)        /* a value is empty, too long, has control characters or bad syntax */
+#define RS_ERR_INVALID_CREDENTIALS (-201)  /* wrong e-mail or password */
+#define RS_ERR_PASSWORD_CHANGE_REQUIRED (-202) /* the account must change its default password first */
+#define RS_ERR_WEAK_PASSWORD (-203)        /* a new password that breaks the policy */
+#define RS_ERR_RATE_LIMITED (-204)         /* too many attempts: try again later */
+#define RS_ERR_NOT_FOUND (-205)            /* a link, code or token that is not (or no longer) valid */
+#define RS_ERR_BAD_SIGNATURE (-206)        /* a link whose signature does not match: altered, or another key */
+#define RS_ERR_MALFORMED_LINK (-207)       /* not one of this public URL's links (base URL, path, query) */
+#define RS_ERR_FORBIDDEN (-208)            /* the caller may not do this */
+#define RS_ERR_INVALID_TRANSITION (-209)   /* a session transition its state does not allow */
+#define RS_ERR_CONFLICT (-210)             /* the name is already taken */
+#define RS_ERR_SESSION_EXPIRED (-211)      /* a login session that expired or was revoked */
+#define RS_ERR_EXHAUSTED (-212)            /* every connection ID is live or recently used */
+#define RS_ERR_CORRUPT_RECORD (-213)       /* a stored value that cannot be read back */
+#define RS_ERR_EXPIRED (-214)              /* a link that was valid but is past its expiry */
 
 /* The name of a status code ("RS_OK", "RS_ERR_TRUNCATED", ...), or "RS_ERR_UNKNOWN" for a value this
  * version does not know. Never NULL; static storage, never free it. Thread-safe. */
 const char *RS_NONNULL rs_status_name(int status);
 
 /* The message of the last failed call on this thread that had no handle to keep it (rs_*_new,
- * rs_image_decode_ppm, rs_pixel_format_preset, the *_init functions, or any call given a NULL handle);
+ * rs_image_decode_ppm, rs_pixel_format_preset, the *_init functions, rs_link_generate_key,
+ * rs_invitation_id_format, rs_short_code_validate, rs_connection_id_*, or any call given a NULL handle);
  * "" after such a call succeeds or before any. Never NULL. Valid until the next such call on this thread or
  * the thread's exit; never free it. */
 const char *RS_NONNULL rs_last_error(void);
@@ -388,6 +417,184 @@ const uint8_t *RS_NULLABLE rs_image_pixels(const rs_image *RS_NULLABLE image);
 
 /* Frees the image. NULL is fine; must not be called twice on the same image. */
 void rs_image_free(rs_image *RS_NULLABLE image);
+
+/* ==== Links ==========================================================================================
+ * What an integrator needs to hand out and check join links without a broker. An agent's links are
+ * built on the broker's public URL (https://help.example.com, or with a path prefix such as
+ * https://example.com/support):
+ *
+ *   personal:   <public URL>/join/<slug>                        permanent, carries nothing else
+ *   invitation: <public URL>/join/<slug>?ticket=...&name=...&expires=...&id=...&sig=...
+ *
+ * An invitation embeds a helpdesk ticket and/or the end user's name, expires, and is named by a 16-byte
+ * id. It is signed with HMAC-SHA256 under a 32-byte secret key over the slug, ticket, name, expiry and id,
+ * so changing any of them (or using another key) gives RS_ERR_BAD_SIGNATURE. Values are percent-encoded
+ * (UTF-8; everything but A-Z a-z 0-9 - . _ ~); parsing also accepts '+' for a space, a trailing '/' after
+ * the slug, a #fragment (ignored), any case in the scheme, host and path prefix, and surrounding spaces;
+ * it refuses unknown or repeated parameters, bad escapes and invalid UTF-8 (RS_ERR_MALFORMED_LINK).
+ *
+ * Revocation is not a property of the link: a revoked invitation still parses. Whoever issues
+ * invitations keeps their ids (out_id of rs_link_invitation) and checks rs_join_link_id_bytes of a parsed
+ * link against its own list of revoked ones (the broker's store does this).
+ *
+ * Field rules (RS_ERR_INVALID_FIELD otherwise): an agent slug has 1 ... 64 of a-z 0-9 '-', not starting
+ * or ending with '-'; a ticket has 1 ... 64 characters, letters, digits, spaces and - _ . / # :; an end
+ * user's name 1 ... 100 characters. Both are trimmed of surrounding white space and put in Unicode NFC
+ * first, and may not hold control, format (bidi) or unassigned characters. */
+
+/* An rs_link_signer: one public URL and one key. Building and parsing only read it, but a failed call
+ * leaves its message in the signer (rs_link_signer_errmsg): not thread-safe, one call at a time per
+ * signer. Signers are cheap: make one per thread with the same URL and key for parallel use; their links
+ * are interchangeable. */
+typedef struct rs_link_signer rs_link_signer;
+
+#define RS_LINK_KEY_SIZE 32            /* bytes of a signing key */
+#define RS_INVITATION_ID_SIZE 16       /* bytes of an invitation id */
+#define RS_INVITATION_ID_TEXT_SIZE 23  /* an id as text: 22 base64url characters and the NUL */
+#define RS_LINK_MAX_EXPIRES 253402300799 /* 9999-12-31 23:59:59 UTC: the latest expiry rs_link_invitation takes */
+
+/* Writes RS_LINK_KEY_SIZE random bytes from the system's CSPRNG (the kernel's getrandom, through Swift's
+ * SystemRandomNumberGenerator, which aborts the process if the kernel has none to give) to out_key: a new
+ * signing key. Keep it secret, and keep it: links signed with it parse only with it.
+ * Returns RS_OK or RS_ERR_NULL_POINTER. Errors go to rs_last_error(). Thread-safe. */
+int rs_link_generate_key(uint8_t *RS_NONNULL out_key);
+
+/* Creates a signer for public_url (http:// or https://, a host (letters, digits, . - : [ ]), an optional
+ * port and path prefix of letters, digits and - . _ ~ /; no user, query or fragment; trailing slashes are
+ * dropped and the scheme and host lowercased) and key (key_len must be RS_LINK_KEY_SIZE). Both are copied.
+ * On success *out_signer is a new signer the caller owns: free it with rs_link_signer_free.
+ * Returns RS_OK; RS_ERR_NULL_POINTER; RS_ERR_INVALID_FIELD (public_url); RS_ERR_INVALID_ARGUMENT
+ * (key_len). Errors go to rs_last_error(). Thread-safe. */
+int rs_link_signer_new(const char *RS_NONNULL public_url, const uint8_t *RS_NONNULL key, size_t key_len,
+                       rs_link_signer *RS_NULLABLE *RS_NONNULL out_signer);
+
+/* The signer's public URL as links carry it (normalised: no trailing slash, lowercase scheme and host);
+ * NULL for a NULL signer. Owned by the signer: valid until rs_link_signer_free; never free it. */
+const char *RS_NULLABLE rs_link_signer_public_url(const rs_link_signer *RS_NULLABLE signer);
+
+/* Builds the agent's personal link, <public URL>/join/<agent_slug>.
+ * On success *out_link is a new string the caller owns: free it with rs_string_free.
+ * Returns RS_OK; RS_ERR_NULL_POINTER; RS_ERR_INVALID_FIELD (agent_slug). */
+int rs_link_personal(rs_link_signer *RS_NONNULL signer, const char *RS_NONNULL agent_slug,
+                     char *RS_NULLABLE *RS_NONNULL out_link);
+
+/* What an invitation link says. */
+typedef struct rs_invitation_spec {
+    uint32_t struct_size;          /* sizeof(rs_invitation_spec): set by RS_INVITATION_SPEC_INIT / _init */
+    int32_t generate_id;           /* non-zero: use a fresh random id (as rs_link_generate_key draws bytes)
+                                      and ignore id below; 0: use id as given */
+    const char *RS_NULLABLE agent_slug;    /* required */
+    const char *RS_NULLABLE ticket;        /* may be NULL: no ticket */
+    const char *RS_NULLABLE end_user_name; /* may be NULL: no name */
+    int64_t expires;               /* seconds since 1970 UTC, 0 ... RS_LINK_MAX_EXPIRES */
+    uint8_t id[RS_INVITATION_ID_SIZE]; /* the bytes naming this invitation (for revocation) */
+} rs_invitation_spec;
+
+/* The null pointer of the *_INIT macros: nullptr in C++ (where 0 draws -Wzero-as-null-pointer-constant). */
+#if defined(__cplusplus) && __cplusplus >= 201103L
+#define RS_NULL_INIT nullptr
+#else
+#define RS_NULL_INIT NULL
+#endif
+
+#define RS_INVITATION_SPEC_INIT { sizeof(rs_invitation_spec), 0, RS_NULL_INIT, RS_NULL_INIT, RS_NULL_INIT, 0, { 0 } }
+
+/* Sets *out_spec to RS_INVITATION_SPEC_INIT (no slug, no ticket, no name, expires 0, id all zero).
+ * Returns RS_OK or RS_ERR_NULL_POINTER (message in rs_last_error()). Thread-safe. */
+int rs_invitation_spec_init(rs_invitation_spec *RS_NONNULL out_spec);
+
+/* Builds and signs an invitation link. spec and its strings are read during the call only; struct_size
+ * as for option structs (see rs_encoder_new). A ticket or name is stored as validated (trimmed, NFC).
+ * out_id may be NULL; else it receives the RS_INVITATION_ID_SIZE bytes of the id the link carries (the
+ * generated one, or spec->id): keep it to revoke the invitation later.
+ * On success *out_link is a new string the caller owns: free it with rs_string_free.
+ * Returns RS_OK; RS_ERR_NULL_POINTER (signer, spec, spec->agent_slug, out_link);
+ * RS_ERR_INVALID_ARGUMENT (struct_size, expires outside 0 ... RS_LINK_MAX_EXPIRES); RS_ERR_INVALID_FIELD
+ * (slug, ticket, name). */
+int rs_link_invitation(rs_link_signer *RS_NONNULL signer, const rs_invitation_spec *RS_NONNULL spec,
+                       uint8_t *RS_NULLABLE out_id, char *RS_NULLABLE *RS_NONNULL out_link);
+
+/* A parsed join link: immutable, readable from any number of threads at once. */
+typedef struct rs_join_link rs_join_link;
+
+#define RS_JOIN_LINK_PERSONAL 1
+#define RS_JOIN_LINK_INVITATION 2
+
+/* Parses link (at most 2048 bytes) as one of this signer's links and checks it at now_unix_seconds: an
+ * invitation must carry a valid signature and expire after now. Personal links never expire.
+ * On success *out_link is a new parsed link the caller owns: free it with rs_join_link_free.
+ * Returns RS_OK; RS_ERR_NULL_POINTER; RS_ERR_MALFORMED_LINK (another base URL, not /join/<slug>, a bad
+ * or missing parameter, a value that breaks the field rules, invalid UTF-8, too long);
+ * RS_ERR_BAD_SIGNATURE (altered, or signed with another key); RS_ERR_EXPIRED (checked after the
+ * signature, so an expired link was once valid). A revoked invitation parses: see above. */
+int rs_link_parse(rs_link_signer *RS_NONNULL signer, const char *RS_NONNULL link, int64_t now_unix_seconds,
+                  rs_join_link *RS_NULLABLE *RS_NONNULL out_link);
+
+/* The getters below read a parsed link. The strings they return are owned by the link: valid until
+ * rs_join_link_free; never free them. Each returns 0 or NULL for a NULL link. */
+
+/* RS_JOIN_LINK_PERSONAL or RS_JOIN_LINK_INVITATION. */
+int rs_join_link_kind(const rs_join_link *RS_NULLABLE link);
+
+/* The agent's slug (both kinds). */
+const char *RS_NULLABLE rs_join_link_agent_slug(const rs_join_link *RS_NULLABLE link);
+
+/* The invitation's ticket and end user's name; NULL if it has none, and for a personal link. */
+const char *RS_NULLABLE rs_join_link_ticket(const rs_join_link *RS_NULLABLE link);
+const char *RS_NULLABLE rs_join_link_end_user_name(const rs_join_link *RS_NULLABLE link);
+
+/* The invitation's expiry (seconds since 1970 UTC); 0 for a personal link. */
+int64_t rs_join_link_expires(const rs_join_link *RS_NULLABLE link);
+
+/* The invitation's id as its 22 base64url characters (as the link carries it), or as
+ * RS_INVITATION_ID_SIZE bytes; NULL for a personal link. */
+const char *RS_NULLABLE rs_join_link_id(const rs_join_link *RS_NULLABLE link);
+const uint8_t *RS_NULLABLE rs_join_link_id_bytes(const rs_join_link *RS_NULLABLE link);
+
+/* Frees a parsed link and its strings. NULL is fine; must not be called twice on the same link. */
+void rs_join_link_free(rs_join_link *RS_NULLABLE link);
+
+/* Writes the id's text form (22 base64url characters and a NUL: RS_INVITATION_ID_TEXT_SIZE bytes) to
+ * out_text, as rs_join_link_id gives it. Returns RS_OK or RS_ERR_NULL_POINTER. Errors go to
+ * rs_last_error(). Thread-safe. */
+int rs_invitation_id_format(const uint8_t *RS_NONNULL id, char *RS_NONNULL out_text);
+
+/* The message of the last call on this signer that failed, "" if the last call succeeded. Never NULL
+ * (for a NULL signer, a static text saying so). Owned by the signer: valid until the next call on it or
+ * its free; never free it. */
+const char *RS_NONNULL rs_link_signer_errmsg(rs_link_signer *RS_NULLABLE signer);
+
+/* Frees the signer (its copy of the key included). NULL is fine; must not be called twice on the same
+ * signer. Links it built or parsed are not affected. */
+void rs_link_signer_free(rs_link_signer *RS_NULLABLE signer);
+
+/* Frees a string the library gave the caller (rs_link_personal, rs_link_invitation). NULL is fine; must
+ * not be called twice on the same string. Use this, not free(): the library may use another allocator. */
+void rs_string_free(char *RS_NULLABLE string);
+
+/* ==== Short codes ==================================================================================== */
+
+/* Checks the shape of a short-link code (<public URL>/s/<code>): 12 ... 32 of 0-9 A-Z a-z. Whether the
+ * code exists is the broker's business; a code of the wrong shape is answered as an unknown one would be.
+ * Returns RS_OK; RS_ERR_NULL_POINTER; RS_ERR_NOT_FOUND. Errors go to rs_last_error(). Thread-safe. */
+int rs_short_code_validate(const char *RS_NONNULL code);
+
+/* ==== Connection IDs =================================================================================
+ * A connection ID is 6 digits, 000 000 ... 999 999 (a value 0 ... RS_CONNECTION_ID_MAX), shown as
+ * "123 456", that an end user types instead of opening a link. */
+
+#define RS_CONNECTION_ID_MAX 999999
+#define RS_CONNECTION_ID_TEXT_SIZE 8   /* "123 456" and the NUL */
+
+/* Parses what a person typed: exactly six ASCII digits, with any spaces, tabs, hyphens or dots around or
+ * between them ("123 456", "123-456", "123456"). On success *out_value is 0 ... RS_CONNECTION_ID_MAX.
+ * Returns RS_OK; RS_ERR_NULL_POINTER; RS_ERR_INVALID_FIELD. Errors go to rs_last_error(). Thread-safe. */
+int rs_connection_id_parse(const char *RS_NONNULL text, uint32_t *RS_NONNULL out_value);
+
+/* Writes value as "123 456" (with leading zeros: "000 042") and a NUL, RS_CONNECTION_ID_TEXT_SIZE bytes,
+ * to out_text. Returns RS_OK; RS_ERR_NULL_POINTER; RS_ERR_INVALID_FIELD (value > RS_CONNECTION_ID_MAX).
+ * Errors go to rs_last_error(). Thread-safe. */
+int rs_connection_id_format(uint32_t value, char *RS_NONNULL out_text);
 
 #ifdef __cplusplus
 } /* extern "C" */

@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # Runs every test of the project on a fresh Debian machine: installs what the tests need (idempotently),
-# then the Swift tests, the C library's C / C++ / Python tests, the VNC interop tests and a short fuzz
-# pass over each fuzz target's corpus.
+# starts a throw-away PostgreSQL server on 127.0.0.1 (scripts/postgres.sh), then runs the Swift tests
+# (every store test against SQLite and PostgreSQL), the C library's C / C++ / Python tests, the VNC
+# interop tests, the durability test (SIGKILL mid-write) and a short fuzz pass over each fuzz target.
 #   scripts/test.sh            everything
 #   FUZZ_SECONDS=60 scripts/test.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need=()
-for p in zlib1g-dev pkg-config libvncserver-dev valgrind python3 gcc g++; do
+for p in zlib1g-dev libsqlite3-dev pkg-config libvncserver-dev valgrind python3 python3-aiosmtpd openssl \
+         postgresql gcc g++; do
   dpkg -s "$p" >/dev/null 2>&1 || need+=("$p")
 done
 if [ ${#need[@]} -gt 0 ]; then
@@ -17,6 +19,11 @@ if [ ${#need[@]} -gt 0 ]; then
   apt-get update -qq
   apt-get install -y -qq "${need[@]}" >/dev/null
 fi
+
+# The PostgreSQL store's tests and the durability test use this server.
+RS_TEST_POSTGRES_URL=$(bash scripts/postgres.sh)
+export RS_TEST_POSTGRES_URL
+echo "== PostgreSQL for the tests: $RS_TEST_POSTGRES_URL"
 
 failures=()
 step() {
@@ -29,6 +36,7 @@ step "swift build" swift build --build-tests
 step "swift test" swift test --skip-build --parallel
 step "C library (C, C++, Python ctypes, valgrind)" bash Tests/C/run.sh
 step "VNC interop (libvncclient)" bash Tests/Interop/run-interop.sh
+step "durability (SIGKILL while writing, SQLite and PostgreSQL)" bash Tests/Durability/run.sh
 step "fuzz targets over their corpus" bash Tests/Fuzz/run.sh "${FUZZ_SECONDS:-20}"
 
 echo

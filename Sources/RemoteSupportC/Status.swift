@@ -26,12 +26,27 @@ struct CallError: Error {
         self.init((1...99).contains(code) ? -code : RS_ERR_UNKNOWN, error.description)
     }
 
+    /// A domain error keeps its code: `RS_ERR_x == -(code + 136)` for codes 64...127 (-200 ... -263).
+    init(_ error: DomainError) {
+        let code = error.code.rawValue
+        self.init((64...127).contains(code) ? -(code + 136) : RS_ERR_UNKNOWN, error.description)
+    }
+
     static func null(_ what: String) -> CallError { CallError(RS_ERR_NULL_POINTER, "\(what) is NULL") }
     static func invalid(_ message: String) -> CallError { CallError(RS_ERR_INVALID_ARGUMENT, message) }
 }
 
 /// Runs `body` with its `CodecError` turned into a `CallError`.
 func codec<R>(_ body: () throws(CodecError) -> R) throws(CallError) -> R {
+    do {
+        return try body()
+    } catch {
+        throw CallError(error)
+    }
+}
+
+/// Runs `body` with its `DomainError` turned into a `CallError`.
+func domain<R>(_ body: () throws(DomainError) -> R) throws(CallError) -> R {
     do {
         return try body()
     } catch {
@@ -152,6 +167,21 @@ private let statusNames: [Int32: StaticCString] = {
         (RS_ERR_NULL_POINTER, "RS_ERR_NULL_POINTER"),
         (RS_ERR_BUFFER_TOO_SMALL, "RS_ERR_BUFFER_TOO_SMALL"),
         (RS_ERR_MESSAGE_PENDING, "RS_ERR_MESSAGE_PENDING"),
+        (RS_ERR_INVALID_FIELD, "RS_ERR_INVALID_FIELD"),
+        (RS_ERR_INVALID_CREDENTIALS, "RS_ERR_INVALID_CREDENTIALS"),
+        (RS_ERR_PASSWORD_CHANGE_REQUIRED, "RS_ERR_PASSWORD_CHANGE_REQUIRED"),
+        (RS_ERR_WEAK_PASSWORD, "RS_ERR_WEAK_PASSWORD"),
+        (RS_ERR_RATE_LIMITED, "RS_ERR_RATE_LIMITED"),
+        (RS_ERR_NOT_FOUND, "RS_ERR_NOT_FOUND"),
+        (RS_ERR_BAD_SIGNATURE, "RS_ERR_BAD_SIGNATURE"),
+        (RS_ERR_MALFORMED_LINK, "RS_ERR_MALFORMED_LINK"),
+        (RS_ERR_FORBIDDEN, "RS_ERR_FORBIDDEN"),
+        (RS_ERR_INVALID_TRANSITION, "RS_ERR_INVALID_TRANSITION"),
+        (RS_ERR_CONFLICT, "RS_ERR_CONFLICT"),
+        (RS_ERR_SESSION_EXPIRED, "RS_ERR_SESSION_EXPIRED"),
+        (RS_ERR_EXHAUSTED, "RS_ERR_EXHAUSTED"),
+        (RS_ERR_CORRUPT_RECORD, "RS_ERR_CORRUPT_RECORD"),
+        (RS_ERR_EXPIRED, "RS_ERR_EXPIRED"),
     ]
     return Dictionary(uniqueKeysWithValues: names.map { ($0.0, StaticCString($0.1)) })
 }()

@@ -1,8 +1,10 @@
 // cxx_check.cpp - remotesupport.h from C++: it must compile cleanly with
 //   g++ -std=c++17 -Wall -Wextra -Werror -pedantic -IInclude
-// and the handles fit std::unique_ptr with the library's free functions as deleters.
+// and the handles (and the strings the library allocates) fit std::unique_ptr with the library's free
+// functions as deleters.
 #include "remotesupport.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <memory>
 #include <stdexcept>
@@ -17,8 +19,20 @@ struct EncoderFree {
 struct DecoderFree {
     void operator()(rs_decoder *d) const noexcept { rs_decoder_free(d); }
 };
+struct SignerFree {
+    void operator()(rs_link_signer *s) const noexcept { rs_link_signer_free(s); }
+};
+struct JoinLinkFree {
+    void operator()(rs_join_link *l) const noexcept { rs_join_link_free(l); }
+};
+struct StringFree {
+    void operator()(char *s) const noexcept { rs_string_free(s); }
+};
 using Encoder = std::unique_ptr<rs_encoder, EncoderFree>;
 using Decoder = std::unique_ptr<rs_decoder, DecoderFree>;
+using Signer = std::unique_ptr<rs_link_signer, SignerFree>;
+using JoinLink = std::unique_ptr<rs_join_link, JoinLinkFree>;
+using String = std::unique_ptr<char, StringFree>;
 
 [[noreturn]] void fail(int status, const char *message) {
     throw std::runtime_error(std::string(rs_status_name(status)) + ": " + message);
@@ -36,6 +50,35 @@ Decoder make_decoder(uint32_t w, uint32_t h, const rs_pixel_format &format) {
     rs_decoder *d = nullptr;
     if (int s = rs_decoder_new(w, h, &format, nullptr, &d)) fail(s, rs_last_error());
     return Decoder(d);
+}
+
+Signer make_signer(const std::string &url) {
+    uint8_t key[RS_LINK_KEY_SIZE];
+    if (int s = rs_link_generate_key(key)) fail(s, rs_last_error());
+    rs_link_signer *signer = nullptr;
+    if (int s = rs_link_signer_new(url.c_str(), key, sizeof key, &signer)) fail(s, rs_last_error());
+    return Signer(signer);
+}
+
+/* An invitation link for a ticket and a name, parsed back: true if every field survived. */
+bool link_round_trip(const Signer &signer) {
+    rs_invitation_spec spec = RS_INVITATION_SPEC_INIT;
+    spec.agent_slug = "zoe-obrien";
+    spec.ticket = "#4711/b";
+    spec.end_user_name = "Zo\xC3\xAB";
+    spec.expires = 1800000000;
+    spec.generate_id = 1;
+    char *raw = nullptr;
+    uint8_t id[RS_INVITATION_ID_SIZE];
+    if (int s = rs_link_invitation(signer.get(), &spec, id, &raw)) fail(s, rs_link_signer_errmsg(signer.get()));
+    String link(raw);
+    rs_join_link *parsed_raw = nullptr;
+    if (int s = rs_link_parse(signer.get(), link.get(), 1700000000, &parsed_raw)) fail(s, rs_link_signer_errmsg(signer.get()));
+    JoinLink parsed(parsed_raw);
+    return rs_join_link_kind(parsed.get()) == RS_JOIN_LINK_INVITATION &&
+           std::string(rs_join_link_ticket(parsed.get())) == "#4711/b" &&
+           std::string(rs_join_link_end_user_name(parsed.get())) == "Zo\xC3\xAB" &&
+           std::equal(id, id + RS_INVITATION_ID_SIZE, rs_join_link_id_bytes(parsed.get()));
 }
 
 } // namespace rs
@@ -63,8 +106,17 @@ int main() {
         if (int s = rs_decoder_copy_pixels(decoder.get(), out.data(), out.size(), size_t{w} * 4))
             rs::fail(s, rs_decoder_errmsg(decoder.get()));
         const bool same = out == frame;
-        std::printf("%d passed, %d failed\n", same ? 1 : 0, same ? 0 : 1);
-        return same ? 0 : 1;
+
+        auto signer = rs::make_signer("https://help.example.com");
+        const bool link = rs::link_round_trip(signer);
+        char id_text[RS_CONNECTION_ID_TEXT_SIZE];
+        uint32_t id = 0;
+        const bool connection_id = rs_connection_id_parse("123-456", &id) == RS_OK && id == 123456 &&
+                                   rs_connection_id_format(id, id_text) == RS_OK && std::string(id_text) == "123 456";
+
+        const int ok = int{same} + int{link} + int{connection_id};
+        std::printf("%d passed, %d failed\n", ok, 3 - ok);
+        return ok == 3 ? 0 : 1;
     } catch (const std::exception &e) {
         std::printf("error: %s\n0 passed, 1 failed\n", e.what());
         return 1;

@@ -8,18 +8,35 @@ cd "$(dirname "$0")/../.."
 seconds=${1:-20}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(decoder ppm rfb)
+[ ${#targets[@]} -gt 0 ] || targets=(decoder ppm rfb link)
 
 out=.build-fuzz
 mkdir -p "$out"
 core=$(find Sources/RemoteSupportCore -name '*.swift' | sort)
-common=(-O -g -I Sources/CZlib -module-name RemoteSupportCore -lz)
+
+# The core imports swift-crypto (HMAC for links, password hashing): SwiftPM builds it, and the fuzz
+# binaries link its objects as they are, not instrumented (we fuzz our code, not BoringSSL).
+swift build --target RemoteSupportCore >"$out/swift-build.log" 2>&1 || { tail -30 "$out/swift-build.log" >&2; exit 1; }
+spm=$(swift build --show-bin-path)
+crypto=()
+for t in Crypto CryptoExtras _CryptoExtras CryptoBoringWrapper SwiftASN1 CCryptoBoringSSL CCryptoBoringSSLShims CXKCP CXKCPShims; do
+  [ -d "$spm/$t.build" ] || continue
+  while IFS= read -r -d '' o; do crypto+=("$o"); done < <(find "$spm/$t.build" -name '*.o' -print0)
+done
+common=(-O -g -I Sources/CZlib -I "$spm/Modules" -module-name RemoteSupportCore -lz -lstdc++ "${crypto[@]}")
+# ld.gold lists the sanitizer's local symbols it cannot export; they are harmless.
+quiet() { "$@" 2> >(grep -v "Cannot export local symbol" >&2); }
 
 # Seeds from the real encoder (rebuilt when the sources change).
 if [ ! -x "$out/make-seeds" ] || [ -n "$(find Sources/RemoteSupportCore Tests/Fuzz -newer "$out/make-seeds" -name '*.swift')" ]; then
-  swiftc "${common[@]}" $core Tests/Fuzz/FuzzInput.swift Tests/Fuzz/Seeds/main.swift -o "$out/make-seeds"
+  quiet swiftc "${common[@]}" $core Tests/Fuzz/FuzzInput.swift Tests/Fuzz/LinkFuzz.swift Tests/Fuzz/Seeds/main.swift \
+    -o "$out/make-seeds"
 fi
 rm -rf "$out/seeds" && "$out/make-seeds" "$out/seeds" >/dev/null
+
+# A trap is reported by libFuzzer ("deadly signal", with the stack), not by Swift's backtracer, which
+# confuses ASan into a report of its own and can hang.
+export SWIFT_BACKTRACE=enable=no
 
 failed=0
 for t in "${targets[@]}"; do
@@ -27,11 +44,12 @@ for t in "${targets[@]}"; do
     decoder) src=(Tests/Fuzz/FuzzInput.swift Tests/Fuzz/DecoderFuzz.swift) ;;
     ppm) src=(Tests/Fuzz/PPMFuzz.swift) ;;
     rfb) [ -f Tests/Fuzz/RFBFuzz.swift ] || continue; src=(Tests/Fuzz/RFBFuzz.swift) ;;
+    link) src=(Tests/Fuzz/LinkFuzz.swift) ;;
     *) echo "unknown fuzz target $t" >&2; exit 2 ;;
   esac
   bin="$out/fuzz-$t"
   if [ ! -x "$bin" ] || [ -n "$(find Sources/RemoteSupportCore Tests/Fuzz -newer "$bin" -name '*.swift')" ]; then
-    swiftc -sanitize=fuzzer,address -parse-as-library "${common[@]}" $core "${src[@]}" -o "$bin"
+    quiet swiftc -sanitize=fuzzer,address -parse-as-library "${common[@]}" $core "${src[@]}" -o "$bin"
   fi
   corpus="$out/corpus-$t"
   mkdir -p "$corpus" "$out/findings/$t"

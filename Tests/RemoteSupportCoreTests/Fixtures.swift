@@ -1,7 +1,7 @@
 @testable import RemoteSupportCore
 
 /// A small deterministic random generator (xorshift64*), so fixtures are the same on every run.
-struct TestRandom {
+struct TestRandom: RandomNumberGenerator {
     var state: UInt64
     init(seed: UInt64) { state = seed == 0 ? 0x9E37_79B9_7F4A_7C15 : seed }
     mutating func next() -> UInt64 {

@@ -54,3 +54,9 @@ for (fi, format) in FuzzInput.formats.enumerated() {
     }
 }
 print("wrote \(n) decoder seeds to \(dir)")
+
+// Link seeds: real links signed with the fuzz target's key (LinkFuzz.swift), and text for the other parsers.
+try FileManager.default.createDirectory(atPath: dir + "/link", withIntermediateDirectories: true)
+for (index, seed) in LinkFuzz.seeds().enumerated() {
+    _ = FileManager.default.createFile(atPath: "\(dir)/link/seed-\(index)", contents: Data(seed))
+}

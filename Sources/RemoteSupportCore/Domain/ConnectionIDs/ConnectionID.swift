@@ -51,21 +51,30 @@ public struct ConnectionID: Hashable, Sendable, Comparable, CustomStringConverti
     /// period): every allowed code equally likely, whatever the excluded set looks like. `.exhausted` when
     /// none is left.
     public static func draw(excluding excluded: Set<Int>, using generator: inout some RandomNumberGenerator) throws(DomainError) -> ConnectionID {
-        let taken = excluded.filter { (0..<space).contains($0) }
-        let available = space - taken.count
+        try ConnectionID(value: drawValue(from: space, excluding: excluded, using: &generator))
+    }
+
+    /// The draw over `0..<space` (tests use a small space to reach the dense path quickly).
+    static func drawValue(from space: Int, excluding excluded: Set<Int>, using generator: inout some RandomNumberGenerator) throws(DomainError) -> Int {
+        let taken = excluded.count - excluded.reduce(0) { $0 + ((0..<space).contains($1) ? 0 : 1) }
+        let available = space - taken
         guard available > 0 else { throw DomainError(.exhausted, "every connection ID is live or recently used") }
-        // Mostly free: rejection sampling is uniform and cheap.
-        if taken.count < space / 2 {
+        // Mostly free (always, in practice): rejection sampling is uniform and cheap.
+        if taken < space / 2 {
             for _ in 0..<64 {
                 let candidate = Int(generator.next(upperBound: UInt(space)))
-                if !taken.contains(candidate) { return try ConnectionID(value: candidate) }
+                if !excluded.contains(candidate) { return candidate }
             }
         }
-        // Otherwise pick the k-th free code directly.
-        var code = Int(generator.next(upperBound: UInt(available)))
-        for value in taken.sorted() {
-            if value <= code { code += 1 } else { break }
+        // Mostly taken: walk to the k-th free code.
+        var remaining = Int(generator.next(upperBound: UInt(available)))
+        var code = 0
+        while true {
+            if !excluded.contains(code) {
+                if remaining == 0 { return code }
+                remaining -= 1
+            }
+            code += 1
         }
-        return try ConnectionID(value: code)
     }
 }

@@ -14,6 +14,10 @@ public struct LinkSigner: Sendable {
 
     public static let keyByteCount = 32
 
+    /// The latest expiry a link carries, 9999-12-31T23:59:59Z: whole seconds up to it survive the trip
+    /// through a `Date` exactly and convert back to Int64 without trapping.
+    public static let maximumExpiry: Int64 = 253_402_300_799
+
     public init(publicURL: PublicURL, key: [UInt8]) throws(DomainError) {
         guard key.count == Self.keyByteCount else {
             throw DomainError(.invalidField, "a link signing key has \(Self.keyByteCount) bytes")
@@ -37,7 +41,7 @@ public struct LinkSigner: Sendable {
             var query: [String] = []
             if let ticket = invitation.ticket { query.append("ticket=\(PercentEncoding.encode(ticket))") }
             if let name = invitation.endUserName { query.append("name=\(PercentEncoding.encode(name))") }
-            query.append("expires=\(Int64(invitation.expires.timeIntervalSince1970))")
+            query.append("expires=\(Self.linkSeconds(invitation.expires))")
             query.append("id=\(invitation.id.text)")
             query.append("sig=\(Base64.encode(signature(of: invitation), urlSafe: true))")
             return "\(publicURL.value)/join/\(invitation.agentSlug.value)?\(query.joined(separator: "&"))"
@@ -58,7 +62,12 @@ public struct LinkSigner: Sendable {
         }
         let rest = text.dropFirst(prefix.count)
         let pathPart = rest.prefix { $0 != "?" && $0 != "#" }
-        let slug = try AgentSlug(pathPart.hasSuffix("/") ? pathPart.dropLast() : pathPart)
+        let slug: AgentSlug
+        do {
+            slug = try AgentSlug(pathPart.hasSuffix("/") ? pathPart.dropLast() : pathPart)
+        } catch {
+            throw DomainError(.malformedLink, "join link: \(error.reason)")
+        }
         var queryPart = rest.dropFirst(pathPart.count)
         if let hash = queryPart.firstIndex(of: "#") { queryPart = queryPart[..<hash] }  // fragments are client-side
         guard queryPart.hasPrefix("?"), queryPart.count > 1 else { return .personal(slug) }
@@ -73,7 +82,7 @@ public struct LinkSigner: Sendable {
             guard fields[key] == nil else { throw DomainError(.malformedLink, "repeated link parameter \(key)") }
             fields[key] = try PercentEncoding.decode(keyValue.count == 2 ? keyValue[1] : "")
         }
-        guard let expiresText = fields["expires"], let seconds = Int64(expiresText), seconds >= 0,
+        guard let expiresText = fields["expires"], let seconds = Int64(expiresText), (0...Self.maximumExpiry).contains(seconds),
               let idText = fields["id"], let signatureText = fields["sig"],
               let signature = Base64.decode(signatureText, urlSafe: true), signature.count == 32 else {
             throw DomainError(.malformedLink, "invitation link needs expires, id and sig")
@@ -99,6 +108,15 @@ public struct LinkSigner: Sendable {
 
     // MARK: Signature
 
+    /// An expiry as links carry and sign it: whole seconds, clamped to 0 ... `maximumExpiry` (whatever
+    /// `Date` an `Invitation` was made with; the conversion to Int64 would trap past Int64.max).
+    static func linkSeconds(_ expires: Date) -> Int64 {
+        let seconds = expires.timeIntervalSince1970
+        guard seconds > 0 else { return 0 }  // NaN too
+        guard seconds < Double(maximumExpiry) else { return maximumExpiry }
+        return Int64(seconds)
+    }
+
     func signature(of invitation: Invitation) -> [UInt8] {
         Array(HMAC<SHA256>.authenticationCode(for: signedBytes(of: invitation), using: key))
     }
@@ -118,7 +136,7 @@ public struct LinkSigner: Sendable {
         field(Array(invitation.agentSlug.value.utf8))
         optionalField(invitation.ticket)
         optionalField(invitation.endUserName)
-        let seconds = UInt64(max(0, Int64(invitation.expires.timeIntervalSince1970)))
+        let seconds = UInt64(Self.linkSeconds(invitation.expires))
         field((0..<8).map { UInt8(truncatingIfNeeded: seconds >> (56 - 8 * $0)) })
         field(invitation.id.bytes)
         return bytes
