@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "remotesupport", type: .dynamic, targets: ["RemoteSupportC"]),
         .executable(name: "rs-serve-frames", targets: ["ServeFrames"]),
         .executable(name: "codec-bench", targets: ["codec-bench"]),
+        .executable(name: "store-bench", targets: ["store-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -105,6 +106,7 @@ let package = Package(
         .target(
             name: "RemoteSupportMail",
             dependencies: [
+                "RemoteSupportStore",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -112,7 +114,14 @@ let package = Package(
         ),
         .testTarget(
             name: "RemoteSupportMailTests",
-            dependencies: ["RemoteSupportMail"]
+            dependencies: ["RemoteSupportMail", "RemoteSupportStore", "RemoteSupportSQLite"]
+        ),
+        // store-bench: password hash cost, connection-ID issue/join rates and listing 10,000 sessions per store.
+        .executableTarget(
+            name: "store-bench",
+            dependencies: ["RemoteSupportStore", "RemoteSupportSQLite", "RemoteSupportPostgres",
+                           .product(name: "Crypto", package: "swift-crypto")],
+            path: "Benchmarks/StoreBench"
         ),
         .testTarget(
             name: "RemoteSupportCoreTests",
