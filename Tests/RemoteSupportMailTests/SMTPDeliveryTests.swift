@@ -193,7 +193,8 @@ import Testing
         } throws: { error in
             (error as! MailError).code == .timeout && (error as! MailError).step == .greeting
         }
-        #expect(ContinuousClock.now - start < .seconds(3))
+        // The 300 ms timeout, not the 60 s default (a generous bound: the machines are shared and noisy).
+        #expect(ContinuousClock.now - start < .seconds(30))
     }
 
     @Test func connectionRefused() async throws {

@@ -3,9 +3,11 @@ import Testing
 @testable import RemoteSupportMail
 
 @Suite struct SMTPReplyParserTests {
-    static let conversation = Array(
-        ("220 mail.example.com ESMTP ready\r\n" + "250-mail.example.com greets you\r\n" + "250-SIZE 10240000\r\n"
-            + "250-STARTTLS\r\n" + "250 AUTH PLAIN LOGIN\r\n" + "354 go ahead\n" + "250\r\n").utf8)
+    static let conversationText: String = [
+        "220 mail.example.com ESMTP ready\r\n", "250-mail.example.com greets you\r\n", "250-SIZE 10240000\r\n",
+        "250-STARTTLS\r\n", "250 AUTH PLAIN LOGIN\r\n", "354 go ahead\n", "250\r\n",
+    ].joined()
+    static let conversation = Array(conversationText.utf8)
     static let expected = [
         SMTPReply(code: 220, lines: ["mail.example.com ESMTP ready"]),
         SMTPReply(code: 250, lines: ["mail.example.com greets you", "SIZE 10240000", "STARTTLS", "AUTH PLAIN LOGIN"]),
