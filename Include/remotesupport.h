@@ -430,7 +430,7 @@ void rs_image_free(rs_image *RS_NULLABLE image);
  * id. It is signed with HMAC-SHA256 under a 32-byte secret key over the slug, ticket, name, expiry and id,
  * so changing any of them (or using another key) gives RS_ERR_BAD_SIGNATURE. Values are percent-encoded
  * (UTF-8; everything but A-Z a-z 0-9 - . _ ~); parsing also accepts '+' for a space, a trailing '/' after
- * the slug, a #fragment (ignored), any case in the scheme, host and path prefix, and surrounding spaces;
+ * the slug, a #fragment (ignored), any letter case before the slug, and surrounding spaces and tabs;
  * it refuses unknown or repeated parameters, bad escapes and invalid UTF-8 (RS_ERR_MALFORMED_LINK).
  *
  * Revocation is not a property of the link: a revoked invitation still parses. Whoever issues
@@ -483,7 +483,7 @@ typedef struct rs_invitation_spec {
     uint32_t struct_size;          /* sizeof(rs_invitation_spec): set by RS_INVITATION_SPEC_INIT / _init */
     int32_t generate_id;           /* non-zero: use a fresh random id (as rs_link_generate_key draws bytes)
                                       and ignore id below; 0: use id as given */
-    const char *RS_NULLABLE agent_slug;    /* required */
+    const char *RS_NULLABLE agent_slug;    /* required: NULL is RS_ERR_NULL_POINTER */
     const char *RS_NULLABLE ticket;        /* may be NULL: no ticket */
     const char *RS_NULLABLE end_user_name; /* may be NULL: no name */
     int64_t expires;               /* seconds since 1970 UTC, 0 ... RS_LINK_MAX_EXPIRES */
