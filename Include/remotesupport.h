@@ -430,7 +430,7 @@ void rs_image_free(rs_image *RS_NULLABLE image);
  * id. It is signed with HMAC-SHA256 under a 32-byte secret key over the slug, ticket, name, expiry and id,
  * so changing any of them (or using another key) gives RS_ERR_BAD_SIGNATURE. Values are percent-encoded
  * (UTF-8; everything but A-Z a-z 0-9 - . _ ~); parsing also accepts '+' for a space, a trailing '/' after
- * the slug, a #fragment (ignored), any letter case before the slug, and surrounding spaces and tabs;
+ * the slug, a #fragment (ignored), any ASCII letter case before the slug, and surrounding spaces and tabs;
  * it refuses unknown or repeated parameters, bad escapes and invalid UTF-8 (RS_ERR_MALFORMED_LINK).
  *
  * Revocation is not a property of the link: a revoked invitation still parses. Whoever issues

@@ -73,11 +73,9 @@ extension SQLiteStore {
         if let text = query.text {
             // instr on lower(): a literal substring match (no LIKE wildcards). SQLite's lower() folds ASCII
             // only; the Swift side lowercases the needle the same way for ASCII and leaves the rest exact.
-            clauses.append("""
-                (instr(lower(end_user_name), lower(?1x)) > 0 OR instr(lower(coalesce(invited_name, '')), lower(?1x)) > 0
-                 OR instr(lower(coalesce(ticket, '')), lower(?1x)) > 0 OR instr(lower(machine_name), lower(?1x)) > 0)
-                """.replacingOccurrences(of: "?1x", with: "?"))
-            arguments += [text, text, text, text]
+            let columns = ["end_user_name", "coalesce(invited_name, '')", "coalesce(ticket, '')", "machine_name"]
+            clauses.append("(" + columns.map { "instr(lower(\($0)), lower(?)) > 0" }.joined(separator: " OR ") + ")")
+            arguments += StatementArguments(Array(repeating: text, count: columns.count))
         }
         if paged, let after = query.after {
             clauses.append("(created < ? OR (created = ? AND id < ?))")

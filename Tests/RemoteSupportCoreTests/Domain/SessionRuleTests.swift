@@ -94,3 +94,13 @@ struct SessionRuleTests {
         #expect(event.detail == "a  b" && event.subject.count == 200 && event.address.count == 64 && event.actor.label == "x y")
     }
 }
+
+@Suite("Link prefix matching")
+struct LinkPrefixTests {
+    @Test func onlyASCIILettersFoldBeforeTheSlug() throws {
+        let signer = try LinkSigner(publicURL: PublicURL("https://help.example.com/kb"), key: Array(repeating: 7, count: 32))
+        #expect(try signer.parse("HTTPS://HELP.example.com/KB/JOIN/alice", at: Date()) == .personal(AgentSlug("alice")))
+        // U+212A KELVIN SIGN lowercases to "k" in Unicode: it must not pass for the public URL's "k".
+        #expect(throws: DomainError(.malformedLink)) { try signer.parse("https://help.example.com/\u{212A}b/join/alice", at: Date()) }
+    }
+}

@@ -21,9 +21,9 @@ public struct AuditEvent: Hashable, Sendable {
         self.time = time.wholeMilliseconds
         self.action = action
         self.actor = actor
-        self.subject = InvitationEmail.oneLine(subject, max: 200)
+        self.subject = TextRules.oneLine(subject, max: 200)
         self.address = String(address.prefix(64))
-        self.detail = InvitationEmail.oneLine(detail, max: 500)
+        self.detail = TextRules.oneLine(detail, max: 500)
     }
 }
 
@@ -44,7 +44,7 @@ public struct AuditActor: Hashable, Sendable, CustomStringConvertible {
     public init(kind: Kind, agentID: AgentID?, label: String) {
         self.kind = kind
         self.agentID = agentID
-        self.label = InvitationEmail.oneLine(label, max: 254)
+        self.label = TextRules.oneLine(label, max: 254)
     }
 
     public var description: String { "\(kind.rawValue):\(label)" }

@@ -44,6 +44,17 @@ public struct TextRules: Sendable {
         return value
     }
 
+    /// `text` as one line of at most `max` characters, for values that are shown or logged whatever they
+    /// hold (e-mail text, audit entries): forbidden characters (CR, LF, tab, NUL, bidi overrides...)
+    /// become spaces instead of being refused.
+    public static func oneLine(_ text: String, max: Int) -> String {
+        var out = ""
+        for scalar in text.unicodeScalars {
+            out.unicodeScalars.append(isForbidden(scalar) ? " " : scalar)
+        }
+        return String(out.trimmingCharacters(in: .whitespaces).prefix(max))
+    }
+
     /// Control characters (C0, DEL, C1), line and paragraph separators, bidi controls, and unassigned /
     /// private-use / surrogate code points. Plain spaces are fine; tabs are not (one-line fields).
     static func isForbidden(_ scalar: Unicode.Scalar) -> Bool {

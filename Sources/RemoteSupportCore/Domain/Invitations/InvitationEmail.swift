@@ -33,28 +33,28 @@ public struct InvitationEmail: Hashable, Sendable {
     }
 
     public init(_ content: Content) {
-        let agent = Self.oneLine(content.agentName, max: 100)
-        let ticket = content.ticket.map { Self.oneLine($0, max: 64) }.flatMap { $0.isEmpty ? nil : $0 }
-        let organisation = Self.oneLine(content.organisation, max: 100)
+        let agent = TextRules.oneLine(content.agentName, max: 100)
+        let ticket = content.ticket.map { TextRules.oneLine($0, max: 64) }.flatMap { $0.isEmpty ? nil : $0 }
+        let organisation = TextRules.oneLine(content.organisation, max: 100)
         var subject = "Remote support session with \(agent)"
         if !organisation.isEmpty { subject += " (\(organisation))" }
         if let ticket { subject += " - ticket \(ticket)" }
         self.subject = subject
 
         var lines: [String] = []
-        if let name = content.endUserName.map({ Self.oneLine($0, max: 100) }), !name.isEmpty {
+        if let name = content.endUserName.map({ TextRules.oneLine($0, max: 100) }), !name.isEmpty {
             lines.append("Hello \(name),")
         } else {
             lines.append("Hello,")
         }
         lines.append("")
-        let title = Self.oneLine(content.agentTitle, max: 100)
+        let title = TextRules.oneLine(content.agentTitle, max: 100)
         lines.append("\(agent)\(title.isEmpty ? "" : ", \(title)")\(organisation.isEmpty ? "" : " at \(organisation)"), "
                      + "has invited you to a remote support session\(ticket.map { " for ticket \($0)" } ?? "").")
         lines.append("")
         lines.append("To start, open this link and follow the steps on the page:")
         lines.append("")
-        lines.append("    \(Self.oneLine(content.link, max: 2048))")
+        lines.append("    \(TextRules.oneLine(content.link, max: 2048))")
         if let code = content.connectionID {
             lines.append("")
             var line = "Or enter this connection ID in the support client: \(code.formatted)"
@@ -69,16 +69,6 @@ public struct InvitationEmail: Hashable, Sendable {
         lines.append("")
         lines.append("If you did not expect this message, you can ignore it.")
         body = lines.joined(separator: "\n") + "\n"
-    }
-
-    /// One line of at most `max` characters: controls (CR, LF, tab, NUL, bidi overrides...) become spaces.
-    static func oneLine(_ text: String, max: Int) -> String {
-        var out = ""
-        for scalar in text.unicodeScalars {
-            out.unicodeScalars.append(TextRules.isForbidden(scalar) ? " " : scalar)
-        }
-        let trimmed = out.trimmingCharacters(in: .whitespaces)
-        return String(trimmed.prefix(max))
     }
 
     /// `2026-11-25 14:05 UTC`: unambiguous for a reader anywhere.

@@ -57,10 +57,10 @@ public struct LinkSigner: Sendable {
         let text = link.trimmingCharacters(in: .whitespaces)
         let prefix = publicURL.value + "/join/"
         guard text.utf8.count > prefix.utf8.count,
-              text.prefix(prefix.count).lowercased() == prefix.lowercased() else {
+              String(decoding: text.utf8.prefix(prefix.utf8.count), as: UTF8.self).asciiLowercased == prefix.asciiLowercased else {
             throw DomainError(.malformedLink, "not a join link of \(publicURL.value)")
         }
-        let rest = text.dropFirst(prefix.count)
+        let rest = Substring(text.utf8.dropFirst(prefix.utf8.count))
         let pathPart = rest.prefix { $0 != "?" && $0 != "#" }
         let slug: AgentSlug
         do {

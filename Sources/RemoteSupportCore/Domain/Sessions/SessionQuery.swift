@@ -30,10 +30,6 @@ public struct SessionQuery: Hashable, Sendable {
         self.after = after
     }
 
-    static func asciiLowercased(_ text: String) -> String {
-        String(decoding: text.utf8.map { (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains($0) ? $0 + 32 : $0 }, as: UTF8.self)
-    }
-
     /// The sessions waiting for `agent`: their own, or every waiting one for an admin.
     public static func lobby(of agent: Agent, limit: Int = SessionQuery.maximumLimit) -> SessionQuery {
         SessionQuery(statuses: [.waiting], agentID: agent.role.isAdmin ? nil : agent.id, limit: limit)
@@ -48,9 +44,9 @@ public struct SessionQuery: Hashable, Sendable {
         if let createdFrom, session.created < createdFrom { return false }
         if let createdBefore, session.created >= createdBefore { return false }
         if let text {
-            let needle = Self.asciiLowercased(text)
+            let needle = text.asciiLowercased
             let haystacks = [session.endUser.name, session.invitedName ?? "", session.ticket ?? "", session.endUser.machineName]
-            if !haystacks.contains(where: { Self.asciiLowercased($0).utf8.firstRange(of: needle.utf8) != nil }) { return false }
+            if !haystacks.contains(where: { $0.asciiLowercased.utf8.firstRange(of: needle.utf8) != nil }) { return false }
         }
         if let after, !(after.precedes(created: session.created, id: session.id.uuid)) { return false }
         return true
