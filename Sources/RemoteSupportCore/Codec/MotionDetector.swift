@@ -32,8 +32,8 @@ struct MotionDetector {
     func find(_ frame: FrameView, reference: UnsafeRawPointer, damage: [TileDamage]) -> [CopyRectangle] {
         let damaged = damage.indices.filter { !damage[$0].isEmpty }
         guard damaged.count >= 4 else { return [] }
-        let ref = Frame(base: reference, stride: frame.width * frame.format.bytesPerPixel)
-        let new = Frame(base: frame.base, stride: frame.stride)
+        let ref = PixelRows(base: reference, stride: frame.width * frame.format.bytesPerPixel)
+        let new = PixelRows(base: frame.base, stride: frame.stride)
         let bpp = frame.format.bytesPerPixel
         var claimed = [Bool](repeating: false, count: grid.count)
         var copies: [CopyRectangle] = []
@@ -78,7 +78,7 @@ struct MotionDetector {
 
     /// Vertical offsets voted for by rows that moved within a column band. Up to `maximumBands` bands
     /// spread over the changed columns are enough to find a scroll; verification does the rest.
-    private func verticalCandidates(_ new: Frame, _ ref: Frame, bpp: Int, damage: [TileDamage]) -> [Vector] {
+    private func verticalCandidates(_ new: PixelRows, _ ref: PixelRows, bpp: Int, damage: [TileDamage]) -> [Vector] {
         let height = grid.height
         var changedColumns: [Int] = []
         for column in 0..<grid.columns {
@@ -114,7 +114,7 @@ struct MotionDetector {
     }
 
     /// A hash of 16 pixels sampled across a band row; nil for a row of one colour (it matches anywhere).
-    private func fingerprint(_ f: Frame, x: Int, y: Int, width: Int, bpp: Int) -> UInt64? {
+    private func fingerprint(_ f: PixelRows, x: Int, y: Int, width: Int, bpp: Int) -> UInt64? {
         let row = f.base + y * f.stride + x * bpp
         let step = max(1, width / 16)
         var h: UInt64 = 0xcbf2_9ce4_8422_2325
@@ -131,7 +131,7 @@ struct MotionDetector {
     }
 
     /// Offsets at which short runs of changed pixels reappear in the reference nearby.
-    private func needleCandidates(_ new: Frame, _ ref: Frame, bpp: Int, damage: [TileDamage], tiles: [Int]) -> [Vector] {
+    private func needleCandidates(_ new: PixelRows, _ ref: PixelRows, bpp: Int, damage: [TileDamage], tiles: [Int]) -> [Vector] {
         let needleLength = 16
         guard grid.width >= needleLength else { return [] }
         var votes: [Vector: Int] = [:]
@@ -165,7 +165,7 @@ struct MotionDetector {
     }
 
     /// A position inside `area` whose next `length` pixels hold at least three colours.
-    private func needle(in area: Rect, _ f: Frame, bpp: Int, length: Int) -> (Int, Int)? {
+    private func needle(in area: Rect, _ f: PixelRows, bpp: Int, length: Int) -> (Int, Int)? {
         guard area.width >= length else { return nil }
         for y in stride(from: area.y, to: area.maxY, by: 3) {
             var x = area.x
@@ -195,13 +195,13 @@ struct MotionDetector {
         r.x >= 0 && r.y >= 0 && r.maxX <= grid.width && r.maxY <= grid.height
     }
 
-    private func tileMoved(_ t: Int, by v: Vector, _ new: Frame, _ ref: Frame, bpp: Int) -> Bool {
+    private func tileMoved(_ t: Int, by v: Vector, _ new: PixelRows, _ ref: PixelRows, bpp: Int) -> Bool {
         let r = tileRect(t)
         return inside(Rect(x: r.x - v.dx, y: r.y - v.dy, width: r.width, height: r.height))
             && regionsEqual(r, by: v, new, ref, bpp: bpp)
     }
 
-    private func regionsEqual(_ r: Rect, by v: Vector, _ new: Frame, _ ref: Frame, bpp: Int) -> Bool {
+    private func regionsEqual(_ r: Rect, by v: Vector, _ new: PixelRows, _ ref: PixelRows, bpp: Int) -> Bool {
         if r.width == 1 {
             // A column: one pixel a row, compared in place rather than by a memcmp call per row.
             var a = new.base + r.y * new.stride + r.x * bpp
@@ -245,7 +245,7 @@ struct MotionDetector {
 
     /// Grows `r` one row or column at a time (up to a tile's size each way) while the new frame there
     /// still equals the reference at the offset.
-    private func grow(_ start: Rect, by v: Vector, _ new: Frame, _ ref: Frame, bpp: Int, avoiding others: [Rect]) -> Rect {
+    private func grow(_ start: Rect, by v: Vector, _ new: PixelRows, _ ref: PixelRows, bpp: Int, avoiding others: [Rect]) -> Rect {
         var r = start
         for _ in 0..<zrleTileSize {
             var grew = false
@@ -273,7 +273,7 @@ struct MotionDetector {
     }
 }
 
-private struct Frame {
+private struct PixelRows {
     let base: UnsafeRawPointer
     let stride: Int
 }
