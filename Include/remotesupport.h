@@ -1,6 +1,6 @@
 /*
- * remotesupport.h - the C API of libremotesupport: the RFB tile codec (ZRLE, CopyRect, Raw), and the
- * product's join links and connection IDs.
+ * remotesupport.h - the C API of libremotesupport: the RFB tile codec (ZRLE, CopyRect, Raw), the
+ * product's join links and connection IDs, and the wire protocol's sans-IO connections (rs_conn).
  *
  * One side turns successive frames into RFB FramebufferUpdate messages for one client (rs_encoder); the
  * other applies such messages to a framebuffer (rs_decoder). An rs_link_signer builds and checks the
@@ -102,6 +102,10 @@ extern "C" {
 #define RS_ERR_NULL_POINTER (-100)         /* a required pointer (or handle) was NULL */
 #define RS_ERR_BUFFER_TOO_SMALL (-101)     /* a caller-owned buffer is too small; out_length has the size */
 #define RS_ERR_MESSAGE_PENDING (-102)      /* an encoded message was not taken yet: rs_encoder_copy_message */
+#define RS_ERR_STATE (-103)                /* a protocol call its connection's role or state does not allow */
+/* Positive statuses say "nothing (more)", not an error. */
+#define RS_NO_EVENT 1                      /* rs_conn_poll: no event pending */
+#define RS_NO_DEADLINE 2                   /* rs_conn_next_wakeup: nothing to wake up for */
 /* The product's rules (DomainError). The links, IDs and codes below return INVALID_FIELD, NOT_FOUND,
  * BAD_SIGNATURE, MALFORMED_LINK and EXPIRED; the others are named for the APIs that will need them. */
 #define RS_ERR_INVALID_FIELD (-200)        /* a value is empty, too long, has control characters or bad syntax */
@@ -595,6 +599,324 @@ int rs_connection_id_parse(const char *RS_NONNULL text, uint32_t *RS_NONNULL out
  * to out_text. Returns RS_OK; RS_ERR_NULL_POINTER; RS_ERR_INVALID_FIELD (value > RS_CONNECTION_ID_MAX).
  * Errors go to rs_last_error(). Thread-safe. */
 int rs_connection_id_format(uint32_t value, char *RS_NONNULL out_text);
+
+/* ==== Protocol connections ===========================================================================
+ * The wire protocol (PROTOCOL.md) as sans-IO state machines, one rs_conn per transport connection, for
+ * each role: the end user's client (RS_ROLE_END_USER), the agent's viewer (RS_ROLE_AGENT), and the
+ * broker's side of one peer's connection (RS_ROLE_BROKER, for hosts that relay sessions themselves).
+ * No sockets, threads, timers or clocks inside: the host
+ *   - feeds the bytes it receives with rs_conn_receive (pieces of any size),
+ *   - polls events with rs_conn_poll until RS_NO_EVENT, and answers them with the role's calls,
+ *   - sends what rs_conn_take_output hands out (call it whenever the transport can take more: session
+ *     messages queued meanwhile are sealed only then, so pointer motion piling up on a slow link merges),
+ *   - calls rs_conn_tick at the time rs_conn_next_wakeup gives (keepalive pings, deadlines).
+ * Times are milliseconds of a monotonic clock the host reads (any origin; CLOCK_MONOTONIC is right).
+ *
+ * A protocol error from the peer is not a failed call: the connection closes (its last output is a close
+ * frame with the reason) and an RS_EVENT_CLOSED event says why. A call made in a role or state where it
+ * makes no sense returns RS_ERR_STATE and changes nothing.
+ *
+ * Sessions are end-to-end encrypted between the end user and the agent (X25519, HKDF-SHA256,
+ * ChaCha20-Poly1305): a broker relays records it cannot read. Both sides show the same six-digit short
+ * authentication string (rs_conn_sas) unless someone sits in between.
+ *
+ * Thread-safety: one rs_conn is not thread-safe (one call at a time); distinct ones are independent. */
+typedef struct rs_conn rs_conn;
+
+#define RS_ROLE_END_USER 1
+#define RS_ROLE_AGENT 2
+#define RS_ROLE_BROKER 3
+
+/* Access an end user grants an agent. */
+#define RS_MODE_DECLINE 0      /* rs_conn_consent only: no */
+#define RS_MODE_VIEW_ONLY 1
+#define RS_MODE_CONTROL 2
+
+/* Close and end reasons (PROTOCOL.md, "Close reasons"); a peer may send codes not listed here. */
+#define RS_CLOSE_NORMAL 0
+#define RS_CLOSE_ENDED_BY_END_USER 1
+#define RS_CLOSE_ENDED_BY_AGENT 2
+#define RS_CLOSE_PROTOCOL_ERROR 3
+#define RS_CLOSE_UNSUPPORTED_VERSION 4
+#define RS_CLOSE_TOO_LARGE 5
+#define RS_CLOSE_TIMEOUT 6
+#define RS_CLOSE_CRYPTO_FAILURE 7
+#define RS_CLOSE_AUTHENTICATION_FAILED 8
+#define RS_CLOSE_JOIN_REFUSED 9
+#define RS_CLOSE_CONSENT_DECLINED 10
+#define RS_CLOSE_EXPIRED 11
+#define RS_CLOSE_RESUME_REFUSED 12
+#define RS_CLOSE_RATE_LIMITED 13
+#define RS_CLOSE_SHUTTING_DOWN 14
+#define RS_CLOSE_PEER_LOST 15
+#define RS_CLOSE_NOT_ALLOWED 16
+#define RS_CLOSE_OVERLOADED 17
+#define RS_CLOSE_INTERNAL_ERROR 18
+
+/* Join methods for rs_conn_join. */
+#define RS_JOIN_LINK 1            /* a personal or invitation link, as opened */
+#define RS_JOIN_CONNECTION_ID 2   /* the 6 digits typed */
+
+/* Event types. Which fields of rs_event are set is listed per type; the others are zero / NULL. */
+#define RS_EVENT_JOINED 1            /* end user: waiting for an agent. session_id */
+#define RS_EVENT_CONNECT_REQUESTED 2 /* end user: an agent asks; answer with rs_conn_consent. name, job_title,
+                                        organisation (as the broker vouches for the agent), mode (asked for) */
+#define RS_EVENT_AUTHENTICATED 3     /* agent: token accepted. agent_id, name, job_title, organisation */
+#define RS_EVENT_LOBBY_SESSION 4     /* agent: a session waits (new or changed). session_id, name (end user's),
+                                        machine, os, ticket, join_method, joined_at_ms */
+#define RS_EVENT_LOBBY_SESSION_GONE 5 /* agent: left the lobby. session_id, reason */
+#define RS_EVENT_CONNECT_REFUSED 6   /* agent: session_id, reason, text */
+#define RS_EVENT_SESSION_STARTED 7   /* both: keys agreed. session_id, mode, text (the short authentication
+                                        string, "123 456") */
+#define RS_EVENT_PEER_VERIFIED 8     /* both: the peer's first record confirmed both keys */
+#define RS_EVENT_SCREEN_INFO 9       /* agent: width, height, format; the screen was reset */
+#define RS_EVENT_SCREEN_UPDATED 10   /* agent: rects / rect_count changed (read pixels with rs_conn_screen) */
+#define RS_EVENT_CURSOR_SHAPE 11     /* agent: width, height, hot_x, hot_y, data (RGBA, width*height*4) */
+#define RS_EVENT_CURSOR_POSITION 12  /* agent: x, y */
+#define RS_EVENT_POINTER 13          /* end user: x, y, buttons (bit 0 left, 1 middle, 2 right, 3 back,
+                                        4 forward), wheel_x, wheel_y (steps; positive: right / down) */
+#define RS_EVENT_KEY 14              /* end user: keysym (X11), down */
+#define RS_EVENT_CLIPBOARD 15        /* both: text */
+#define RS_EVENT_CHAT 16             /* both: text */
+#define RS_EVENT_ACCESS_CHANGED 17   /* agent: mode */
+#define RS_EVENT_PAUSED 18           /* agent: down (1 paused, 0 sharing again) */
+#define RS_EVENT_READY_FOR_FRAME 19  /* end user: room to send: call rs_conn_share_frame */
+#define RS_EVENT_PEER_AWAY 20        /* both: the other side dropped. grace_seconds */
+#define RS_EVENT_PEER_RESUMED 21     /* both: it came back */
+#define RS_EVENT_RESUMED 22          /* both: our reconnect was accepted. session_id */
+#define RS_EVENT_SESSION_ENDED 23    /* both: reason, text. An agent is back in the lobby */
+#define RS_EVENT_CLOSED 24           /* all: reason, text, by_peer. Send the output left, close the transport */
+/* Broker role only. */
+#define RS_EVENT_HELLO 40            /* role (RS_ROLE_*), text (software) */
+#define RS_EVENT_JOIN_REQUESTED 41   /* join_method ("link" / "connection-id"), text (link or code), name,
+                                        machine, os: answer rs_conn_accept_join or rs_conn_close */
+#define RS_EVENT_AUTHENTICATE_REQUESTED 42 /* text (token): rs_conn_accept_agent or rs_conn_close */
+#define RS_EVENT_RESUME_REQUESTED 43 /* data (32-byte token): rs_conn_accept_resume or rs_conn_close */
+#define RS_EVENT_CONNECT_REQUESTED_BY_AGENT 44 /* session_id, mode, data (32-byte agent key) */
+#define RS_EVENT_CONSENT_ANSWERED 45 /* mode (RS_MODE_DECLINE or granted), data (32-byte end-user key) */
+#define RS_EVENT_RECORD 46           /* data: a record to relay unread with rs_conn_relay on the other side */
+#define RS_EVENT_SESSION_END_REQUESTED 47 /* reason, text */
+
+/* One event. Every pointer in it is borrowed: valid until the next rs_conn_poll, rs_conn_receive or
+ * rs_conn_free on the same connection; never free it. Text is NUL-terminated UTF-8 (the peer's text is
+ * passed on as sent, capped: show it as text, never as markup). */
+typedef struct rs_event {
+    uint32_t struct_size;     /* sizeof(rs_event): set by RS_EVENT_INIT / rs_event_init */
+    int32_t type;             /* RS_EVENT_* */
+    int32_t reason;           /* RS_CLOSE_* */
+    int32_t mode;             /* RS_MODE_* */
+    int32_t by_peer;          /* 1: the peer closed; 0: closed here (error, timeout, rs_conn_close) */
+    int32_t role;             /* RS_ROLE_* */
+    int32_t x;
+    int32_t y;
+    int32_t wheel_x;
+    int32_t wheel_y;
+    uint32_t buttons;
+    uint32_t keysym;
+    int32_t down;
+    int32_t hot_x;
+    int32_t hot_y;
+    uint32_t width;
+    uint32_t height;
+    uint32_t grace_seconds;
+    int64_t joined_at_ms;     /* milliseconds since 1970 */
+    rs_pixel_format format;
+    const char *RS_NULLABLE session_id;   /* "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx" */
+    const char *RS_NULLABLE text;
+    const char *RS_NULLABLE name;
+    const char *RS_NULLABLE machine;
+    const char *RS_NULLABLE os;
+    const char *RS_NULLABLE ticket;
+    const char *RS_NULLABLE join_method;
+    const char *RS_NULLABLE agent_id;
+    const char *RS_NULLABLE job_title;
+    const char *RS_NULLABLE organisation;
+    const uint8_t *RS_NULLABLE data;
+    size_t data_length;
+    const rs_rect *RS_NULLABLE rects;
+    size_t rect_count;
+} rs_event;
+
+#define RS_EVENT_INIT { sizeof(rs_event), 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, \
+    { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, { 0, 0, 0 } }, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, \
+    NULL, 0, NULL, 0 }
+
+/* Sets *out_event to RS_EVENT_INIT. Returns RS_OK or RS_ERR_NULL_POINTER (rs_last_error()). */
+int rs_event_init(rs_event *RS_NONNULL out_event);
+
+typedef struct rs_conn_options {
+    uint32_t struct_size;          /* sizeof(rs_conn_options): set by RS_CONN_OPTIONS_INIT / _init */
+    uint32_t handshake_timeout_ms; /* the peer's hello (and, at a broker, its join/authenticate/resume)
+                                      must arrive within this; default 10000 */
+    uint32_t keepalive_interval_ms; /* ping after this long with nothing received; default 15000 */
+    uint32_t keepalive_timeout_ms; /* close with RS_CLOSE_TIMEOUT after this long; default 45000 */
+    uint32_t record_payload_size;  /* session messages are split into records of this many bytes
+                                      (1024 ... 65536); default 32768 */
+    uint32_t update_window;        /* end user: screen updates in flight before waiting for the viewer's
+                                      acknowledgement (1 ... 64); default 2 */
+    int32_t compression_level;     /* end user: zlib level for photo-like updates, 0 ... 9; default 6 */
+    int32_t threads;               /* end user: encoder threads as rs_encoder_options; default 1 */
+} rs_conn_options;
+
+#define RS_CONN_OPTIONS_INIT { sizeof(rs_conn_options), 10000, 15000, 45000, 32768, 2, 6, 1 }
+
+/* Sets *out_options to RS_CONN_OPTIONS_INIT. Returns RS_OK or RS_ERR_NULL_POINTER (rs_last_error()). */
+int rs_conn_options_init(rs_conn_options *RS_NONNULL out_options);
+
+/* Creates a connection for role (RS_ROLE_*), started at now_ms: its hello is the first output.
+ * options may be NULL (the defaults). On success *out_conn is a connection the caller owns: free it with
+ * rs_conn_free. Returns RS_OK; RS_ERR_NULL_POINTER; RS_ERR_INVALID_ARGUMENT (role, options).
+ * Errors go to rs_last_error(). Thread-safe. */
+int rs_conn_new(int role, const rs_conn_options *RS_NULLABLE options, uint64_t now_ms, rs_conn *RS_NULLABLE *RS_NONNULL out_conn);
+
+/* Frees the connection. NULL is fine; must not be called twice. */
+void rs_conn_free(rs_conn *RS_NULLABLE conn);
+
+/* The message of the last failed call on this connection ("" after one that succeeded). Never NULL;
+ * owned by the connection, valid until the next call on it; never free it. */
+const char *RS_NONNULL rs_conn_errmsg(rs_conn *RS_NULLABLE conn);
+
+/* The role the connection was made for (RS_ROLE_*), or 0 for NULL. */
+int rs_conn_role(rs_conn *RS_NULLABLE conn);
+
+/* Feeds length bytes received from the transport (data may be NULL when length is 0).
+ * Returns RS_OK (also when the bytes broke the protocol: see RS_EVENT_CLOSED); RS_ERR_NULL_POINTER. */
+int rs_conn_receive(rs_conn *RS_NONNULL conn, const uint8_t *RS_NULLABLE data, size_t length, uint64_t now_ms);
+
+/* Writes the next event to *out_event (struct_size set by the caller) and returns RS_OK, or returns
+ * RS_NO_EVENT when none is pending. Returns RS_ERR_NULL_POINTER; RS_ERR_INVALID_ARGUMENT (struct_size). */
+int rs_conn_poll(rs_conn *RS_NONNULL conn, rs_event *RS_NONNULL out_event);
+
+/* Hands out the bytes to send, in order (*out_length 0 when there is nothing). The bytes belong to the
+ * connection: valid until the next call on it; send or copy them before. */
+int rs_conn_take_output(rs_conn *RS_NONNULL conn, const uint8_t *RS_NULLABLE *RS_NONNULL out_data,
+                        size_t *RS_NONNULL out_length);
+
+/* Handles deadlines at now_ms (pings, timeouts). Returns RS_OK; RS_ERR_NULL_POINTER. */
+int rs_conn_tick(rs_conn *RS_NONNULL conn, uint64_t now_ms);
+
+/* Sets *out_ms to when rs_conn_tick must run next and returns RS_OK, or returns RS_NO_DEADLINE when no
+ * deadline is pending (the connection is closed). Returns RS_ERR_NULL_POINTER. */
+int rs_conn_next_wakeup(rs_conn *RS_NONNULL conn, uint64_t *RS_NONNULL out_ms);
+
+/* Closes with a reason (RS_CLOSE_*) and a message for the peer (may be NULL); the close frame is the last
+ * output. A broker refuses a join, token or resume this way. Returns RS_OK; RS_ERR_NULL_POINTER. */
+int rs_conn_close(rs_conn *RS_NONNULL conn, int reason, const char *RS_NULLABLE message);
+
+/* End user / agent: the transport dropped. *out_can_resume is 1 when rs_conn_reconnect may bring the
+ * session back (within the broker's grace period), 0 when it is over. A broker connection: the peer is
+ * gone (*out_can_resume 0). Returns RS_OK; RS_ERR_NULL_POINTER. */
+int rs_conn_connection_lost(rs_conn *RS_NONNULL conn, uint64_t now_ms, int *RS_NONNULL out_can_resume);
+
+/* End user / agent, after RS_EVENT_CLOSED or rs_conn_connection_lost: start over on a new transport (a
+ * hello, then a resume with the session's token, or an agent's token again). Returns RS_OK;
+ * RS_ERR_NULL_POINTER; RS_ERR_STATE (still open, or nothing to resume). */
+int rs_conn_reconnect(rs_conn *RS_NONNULL conn, uint64_t now_ms);
+
+/* The session's short authentication string ("123 456"), once keys are agreed. *out_text is borrowed
+ * until the next call on conn. Returns RS_OK; RS_ERR_NULL_POINTER; RS_ERR_STATE (no session). */
+int rs_conn_sas(rs_conn *RS_NONNULL conn, const char *RS_NULLABLE *RS_NONNULL out_text);
+
+/* -- End user -- */
+
+/* Joins with method RS_JOIN_LINK (credential: the link) or RS_JOIN_CONNECTION_ID (the digits), and the
+ * end user's name (may be ""), machine name and operating system. Returns RS_OK; RS_ERR_NULL_POINTER;
+ * RS_ERR_INVALID_ARGUMENT (method, text); RS_ERR_STATE. */
+int rs_conn_join(rs_conn *RS_NONNULL conn, int method, const char *RS_NONNULL credential, const char *RS_NONNULL name,
+                 const char *RS_NONNULL machine, const char *RS_NONNULL os);
+
+/* Answers RS_EVENT_CONNECT_REQUESTED: RS_MODE_DECLINE, RS_MODE_VIEW_ONLY or RS_MODE_CONTROL.
+ * Returns RS_OK; RS_ERR_NULL_POINTER; RS_ERR_INVALID_ARGUMENT (mode); RS_ERR_STATE. */
+int rs_conn_consent(rs_conn *RS_NONNULL conn, int mode);
+
+/* Shares the current screen: height rows of width pixels in format, rows stride bytes apart, length
+ * bytes readable at pixels (borrowed for the call). Only what changed since the last frame the viewer has
+ * is encoded. *out_sent is 1 if an update was queued, 0 if not (no room: wait for
+ * RS_EVENT_READY_FOR_FRAME; or nothing changed). A new size or format resets the viewer.
+ * Returns RS_OK; RS_ERR_NULL_POINTER; RS_ERR_INVALID_ARGUMENT / RS_ERR_UNSUPPORTED_FORMAT (frame);
+ * RS_ERR_STATE (no session). */
+int rs_conn_share_frame(rs_conn *RS_NONNULL conn, const uint8_t *RS_NONNULL pixels, size_t length, uint32_t width,
+                        uint32_t height, size_t stride, const rs_pixel_format *RS_NONNULL format, int *RS_NONNULL out_sent);
+
+/* The pointer's position, and its image (RGBA 8-bit, width*height*4 bytes, at most 256x256, hot spot
+ * inside). Returns RS_OK; RS_ERR_NULL_POINTER; RS_ERR_INVALID_ARGUMENT; RS_ERR_STATE. */
+int rs_conn_send_cursor_position(rs_conn *RS_NONNULL conn, uint32_t x, uint32_t y);
+int rs_conn_send_cursor_shape(rs_conn *RS_NONNULL conn, uint32_t hot_x, uint32_t hot_y, uint32_t width, uint32_t height,
+                              const uint8_t *RS_NULLABLE rgba, size_t length);
+
+/* Grants (RS_MODE_CONTROL) or takes back (RS_MODE_VIEW_ONLY) control; pauses (1) or resumes (0) sharing.
+ * Returns RS_OK; RS_ERR_NULL_POINTER; RS_ERR_INVALID_ARGUMENT; RS_ERR_STATE. */
+int rs_conn_set_access(rs_conn *RS_NONNULL conn, int mode);
+int rs_conn_set_paused(rs_conn *RS_NONNULL conn, int paused);
+
+/* -- Agent -- */
+
+/* Authenticates with a token from the broker's login. Returns RS_OK; RS_ERR_NULL_POINTER;
+ * RS_ERR_INVALID_ARGUMENT; RS_ERR_STATE. */
+int rs_conn_authenticate(rs_conn *RS_NONNULL conn, const char *RS_NONNULL token);
+
+/* Connects to a waiting session (its session_id from RS_EVENT_LOBBY_SESSION), asking for mode.
+ * Returns RS_OK; RS_ERR_NULL_POINTER; RS_ERR_INVALID_ARGUMENT; RS_ERR_STATE. */
+int rs_conn_connect(rs_conn *RS_NONNULL conn, const char *RS_NONNULL session_id, int mode);
+
+/* Input for the end user's machine. *out_sent is 0 when input is not allowed now (view only, paused, the
+ * end user away). Pointer motion not yet taken by rs_conn_take_output is replaced by newer motion.
+ * Returns RS_OK; RS_ERR_NULL_POINTER; RS_ERR_STATE (no session). */
+int rs_conn_send_pointer(rs_conn *RS_NONNULL conn, int32_t x, int32_t y, uint32_t buttons, int32_t wheel_x,
+                         int32_t wheel_y, int *RS_NONNULL out_sent);
+int rs_conn_send_key(rs_conn *RS_NONNULL conn, uint32_t keysym, int down, int *RS_NONNULL out_sent);
+
+/* Asks for the whole screen again. Returns RS_OK; RS_ERR_NULL_POINTER; RS_ERR_STATE. */
+int rs_conn_request_refresh(rs_conn *RS_NONNULL conn);
+
+/* The end user's screen as decoded: *out_pixels (borrowed: valid until the next call on conn), its size,
+ * row stride and format. Returns RS_OK; RS_ERR_NULL_POINTER; RS_ERR_STATE (no screen yet). */
+int rs_conn_screen(rs_conn *RS_NONNULL conn, const uint8_t *RS_NULLABLE *RS_NONNULL out_pixels, uint32_t *RS_NONNULL out_width,
+                   uint32_t *RS_NONNULL out_height, size_t *RS_NONNULL out_stride, rs_pixel_format *RS_NONNULL out_format);
+
+/* -- End user and agent -- */
+
+/* Clipboard text (at most 1 MiB) and chat lines (at most 4 KiB) for the peer.
+ * Returns RS_OK; RS_ERR_NULL_POINTER; RS_ERR_INVALID_ARGUMENT (text); RS_ERR_STATE. */
+int rs_conn_send_clipboard(rs_conn *RS_NONNULL conn, const char *RS_NONNULL text);
+int rs_conn_send_chat(rs_conn *RS_NONNULL conn, const char *RS_NONNULL text);
+
+/* Ends the session with a reason (RS_CLOSE_ENDED_BY_END_USER / _AGENT, ...) the peer gets end to end, and
+ * a message (may be NULL). An end user's connection closes; an agent stays in the lobby.
+ * Returns RS_OK; RS_ERR_NULL_POINTER; RS_ERR_STATE. */
+int rs_conn_end_session(rs_conn *RS_NONNULL conn, int reason, const char *RS_NULLABLE message);
+
+/* -- Broker (RS_ROLE_BROKER): answers to its events. Session IDs are UUID text; tokens and keys are
+ * 32 bytes. Each returns RS_OK; RS_ERR_NULL_POINTER; RS_ERR_INVALID_ARGUMENT; RS_ERR_STATE. -- */
+
+/* The end user is waiting in session_id; resume_token (32 random bytes the broker keeps) brings a dropped
+ * connection back within grace_seconds; the session waits at most wait_seconds. */
+int rs_conn_accept_join(rs_conn *RS_NONNULL conn, const char *RS_NONNULL session_id, const uint8_t *RS_NONNULL resume_token,
+                        uint32_t grace_seconds, uint32_t wait_seconds);
+int rs_conn_accept_agent(rs_conn *RS_NONNULL conn, const char *RS_NONNULL agent_id, const char *RS_NONNULL name,
+                         const char *RS_NONNULL job_title, const char *RS_NONNULL organisation);
+/* Back into session_id: connected (1) at epoch, or not connected (0: waiting / lobby, epoch 0). */
+int rs_conn_accept_resume(rs_conn *RS_NONNULL conn, const char *RS_NONNULL session_id, uint32_t epoch, int connected);
+int rs_conn_send_lobby(rs_conn *RS_NONNULL conn, const char *RS_NONNULL session_id, const char *RS_NONNULL name,
+                       const char *RS_NONNULL machine, const char *RS_NONNULL os, const char *RS_NONNULL ticket,
+                       const char *RS_NONNULL join_method, int64_t joined_at_ms);
+int rs_conn_send_lobby_gone(rs_conn *RS_NONNULL conn, const char *RS_NONNULL session_id, int reason);
+/* To the end user: the agent (as vouched for) asks for mode with agent_key. */
+int rs_conn_request_consent(rs_conn *RS_NONNULL conn, const char *RS_NONNULL name, const char *RS_NONNULL job_title,
+                            const char *RS_NONNULL organisation, int mode, const uint8_t *RS_NONNULL agent_key);
+/* On the end user's connection, once its consent was passed to the agent: records may flow. */
+int rs_conn_session_connected(rs_conn *RS_NONNULL conn);
+/* To the agent: the end user accepted with mode and end_user_key; resume_token is the agent's. */
+int rs_conn_send_connected(rs_conn *RS_NONNULL conn, const char *RS_NONNULL session_id, int mode,
+                           const uint8_t *RS_NONNULL end_user_key, const uint8_t *RS_NONNULL resume_token,
+                           uint32_t grace_seconds);
+int rs_conn_refuse_connect(rs_conn *RS_NONNULL conn, const char *RS_NONNULL session_id, int reason,
+                           const char *RS_NULLABLE message);
+/* Relays a record (the data of an RS_EVENT_RECORD from the other side), unread. */
+int rs_conn_relay(rs_conn *RS_NONNULL conn, const uint8_t *RS_NONNULL record, size_t length);
+int rs_conn_send_peer_away(rs_conn *RS_NONNULL conn, uint32_t grace_seconds);
+int rs_conn_send_peer_resumed(rs_conn *RS_NONNULL conn, uint32_t epoch);
+int rs_conn_send_session_ended(rs_conn *RS_NONNULL conn, int reason, const char *RS_NULLABLE message);
 
 #ifdef __cplusplus
 } /* extern "C" */

@@ -108,7 +108,7 @@ private func checkBuffer(_ buffer: UnsafeMutablePointer<UInt8>?, _ capacity: Int
 }
 
 /// How `threads` in `rs_encoder_options` becomes the core's workers and `ParallelFor`.
-private func parallelism(threads: Int32) throws(CallError) -> (workers: Int, parallel: ParallelFor?) {
+func parallelism(threads: Int32) throws(CallError) -> (workers: Int, parallel: ParallelFor?) {
     guard (0...64).contains(threads) else { throw .invalid("threads \(threads) is outside 0 ... 64") }
     var workers = Int(threads)
     if workers == 0 {

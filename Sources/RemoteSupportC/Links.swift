@@ -13,34 +13,6 @@ import Darwin
 // The links, short codes and connection IDs of the core (Domain/), for integrators without a broker.
 // Everything here is a thin skin: the rules live in LinkSigner, Invitation, ConnectionID, ShortCode.
 
-// MARK: - Text from and to the caller
-
-/// The most bytes read from a caller's string (the header's cap): longer text is an error, and no byte
-/// past `maximumTextBytes + 1` is read even if the caller forgot the NUL within reach.
-private let maximumTextBytes = 65536
-
-/// A caller's NUL-terminated UTF-8 string. NULL is `RS_ERR_NULL_POINTER`; text that is too long or not
-/// UTF-8 is `status` (what the function answers for any other bad value of that parameter).
-private func readText(_ pointer: UnsafePointer<CChar>?, _ name: String, invalid status: Int32) throws(CallError) -> String {
-    guard let pointer else { throw .null(name) }
-    let length = strnlen(pointer, maximumTextBytes + 1)
-    guard length <= maximumTextBytes else {
-        throw CallError(status, "\(name) is longer than \(maximumTextBytes) bytes")
-    }
-    let bytes = UnsafeBufferPointer(start: UnsafeRawPointer(pointer).assumingMemoryBound(to: UInt8.self), count: length)
-    guard let text = String(validating: bytes, as: UTF8.self) else {
-        throw CallError(status, "\(name) is not valid UTF-8")
-    }
-    return text
-}
-
-/// A `malloc`ed copy of `text` (freed with `free`, i.e. `rs_string_free` or the owning handle's deinit).
-/// The texts copied here come from the core's validated values, which hold no NUL.
-private func duplicate(_ text: String) -> UnsafeMutablePointer<CChar> {
-    guard let copy = strdup(text) else { fatalError("out of memory") }  // the header: running out of memory aborts
-    return copy
-}
-
 /// Copies `text` and a NUL into a caller's buffer of `capacity` bytes (the header's *_TEXT_SIZE).
 private func write(_ text: String, to out: UnsafeMutablePointer<CChar>, capacity: Int) {
     let bytes = Array(text.utf8.prefix(capacity - 1))

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Tests the C library from outside Swift: builds libremotesupport.so, checks that it exports the header's
 # rs_* functions and nothing else, compiles the header as C11 and C++ with warnings as errors, builds and
-# runs the C tests (codec_test.c, links_test.c; also under valgrind), the C++ check and the Python ctypes
+# runs the C tests (codec_test.c, links_test.c, protocol_test.c; also under valgrind), the C++ check and the Python ctypes
 # tests (ctypes_test.py, links_ctypes_test.py).
 #
 #   bash Tests/C/run.sh              # debug build
@@ -57,7 +57,7 @@ fi
 
 step "the header compiles as C11 and C++ with -Wall -Wextra -Werror -pedantic"
 header_ok=1
-printf '#include "remotesupport.h"\nint main(void) { rs_encoder_options o = RS_ENCODER_OPTIONS_INIT; rs_decoder_options d = RS_DECODER_OPTIONS_INIT; rs_update_stats s = RS_UPDATE_STATS_INIT; rs_invitation_spec i = RS_INVITATION_SPEC_INIT; int64_t e = RS_LINK_MAX_EXPIRES; (void)o; (void)d; (void)s; (void)i; (void)e; return 0; }\n' > "$OUT/header_only.c"
+printf '#include "remotesupport.h"\nint main(void) { rs_encoder_options o = RS_ENCODER_OPTIONS_INIT; rs_decoder_options d = RS_DECODER_OPTIONS_INIT; rs_update_stats s = RS_UPDATE_STATS_INIT; rs_invitation_spec i = RS_INVITATION_SPEC_INIT; int64_t e = RS_LINK_MAX_EXPIRES; rs_event ev = RS_EVENT_INIT; rs_conn_options co = RS_CONN_OPTIONS_INIT; (void)o; (void)d; (void)s; (void)i; (void)e; (void)ev; (void)co; return 0; }\n' > "$OUT/header_only.c"
 cp "$OUT/header_only.c" "$OUT/header_only.cpp"
 for compile in "gcc -std=c11 -x c $OUT/header_only.c" "gcc -std=c99 -x c $OUT/header_only.c" \
                "g++ -std=c++11 -x c++ $OUT/header_only.cpp" "g++ -std=c++17 -x c++ $OUT/header_only.cpp"; do
@@ -72,7 +72,7 @@ if command -v clang >/dev/null 2>&1; then
 fi
 [ "$header_ok" = 1 ] && ok "header" || not_ok "header"
 
-C_TESTS=(codec_test links_test)
+C_TESTS=(codec_test links_test protocol_test)
 for t in "${C_TESTS[@]}"; do
     step "C test (Tests/C/$t.c)"
     if gcc -std=c11 -Wall -Wextra -Werror -pedantic -IInclude "Tests/C/$t.c" -L"$LIBDIR" -lremotesupport \
