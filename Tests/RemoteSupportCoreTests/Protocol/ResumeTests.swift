@@ -78,6 +78,25 @@ struct ResumeTests {
         #expect(keys(h.endUserEvents) == [0x61, 0x62, 0x63, 0x64], "\(h.endUserEvents) \(h.agentEvents)")
     }
 
+    @Test func acknowledgementsFromBeforeAResumeAreHarmless() throws {
+        let h = ProtocolHarness()
+        try h.connect(frame: Self.screen)
+        var frame = Self.screen
+        for i in 0..<2 {
+            frame = Scene.fill(frame, Rect(x: i * 8, y: 0, width: 4, height: 4), red: 99, green: 0, blue: 0)
+            #expect(try frame.withView { try h.endUser.shareFrame($0) })
+        }
+        // The agent applies both updates; its acknowledgements wait in its output when the end user drops.
+        h.broker.connections[h.endUserConn]!.receive(h.endUser.takeOutput(), now: h.now)
+        h.broker.process()
+        h.agent.receive(h.broker.connections[h.agentConn]!.takeOutput(), now: h.now)
+        h.dropEndUser()
+        try h.resumeEndUser()
+        #expect(!h.endUser.isClosed && !h.agent.isClosed)
+        #expect(try h.share(frame))
+        #expect(screenBytes(h.agent) == frame.bytes)
+    }
+
     @Test func agentComesBackToo() throws {
         let h = ProtocolHarness()
         try h.connect(frame: Self.screen)

@@ -132,8 +132,13 @@ public final class AgentConnection: PeerConnection {
             generation = g
             emit(.screenInfo(width: Int(width), height: Int(height), format: format))
         case .screenUpdate(let g, let seq, let update):
-            // An update of an earlier generation was encoded for a decoder that is gone.
-            guard g == generation, let screen else { return }
+            guard let screen else { throw .malformed("a screen update before any screen info") }
+            // An update of an earlier generation was encoded for a decoder that is gone: acknowledged
+            // (the window must move on) but not applied.
+            guard g == generation else {
+                try queue(.updateAck(sequence: seq))
+                return
+            }
             do {
                 let rectangles = try screen.apply(update)
                 emit(.screenUpdated(rectangles.map(\.rect)))

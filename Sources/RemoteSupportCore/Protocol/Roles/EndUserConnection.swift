@@ -184,7 +184,11 @@ public final class EndUserConnection: PeerConnection {
     override func handle(session message: SessionMessage) throws(ProtocolError) {
         switch message {
         case .updateAck(let seq):
-            guard seq &- acknowledgedUpdates <= sentUpdates &- acknowledgedUpdates else {
+            // Sequence numbers wrap: compare distances. An acknowledgement at or behind the last one
+            // (sent before a resume reset the window) changes nothing.
+            let ahead = seq &- acknowledgedUpdates
+            if ahead == 0 || ahead > UInt32.max / 2 { return }
+            guard ahead <= sentUpdates &- acknowledgedUpdates else {
                 throw .malformed("update \(seq) acknowledged, only \(sentUpdates) sent")
             }
             let wasFull = !canShareFrame
