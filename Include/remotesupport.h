@@ -16,7 +16,7 @@
  *   aborts, as in the Swift runtime it is built on; sizes are capped, so no input asks for more than
  *   the framebuffers and buffers its dimensions imply.)
  * - Errors: a failed call on a handle leaves a message in that handle (rs_encoder_errmsg,
- *   rs_decoder_errmsg, rs_link_signer_errmsg); a call that succeeds clears it to "". Calls without a
+ *   rs_decoder_errmsg, rs_link_signer_errmsg, rs_conn_errmsg); a call that succeeds clears it to "". Calls without a
  *   handle (rs_*_new, rs_image_decode_ppm, rs_connection_id_parse, ...) and calls given a NULL handle put
  *   their message in rs_last_error(), which is thread-local.
  * - Out-parameters are named out_*, come last, and are written only on success (the one exception,
@@ -41,8 +41,9 @@
  *   Functions without a handle are thread-safe. An encoder made with threads != 1 runs parts of
  *   rs_encoder_encode on libdispatch's worker threads and returns only when they are done.
  * - Integers: sizes are size_t, dimensions uint32_t, flags int (0 = no, anything else = yes), times int64_t
- *   seconds since 1970-01-01 UTC. Structs hold fixed-width fields (and pointers) only and never change
- *   layout; option structs start with a struct_size field that must be set with their *_INIT macro or
+ *   seconds since 1970-01-01 UTC, except the protocol's: now_ms is uint64_t milliseconds of a monotonic
+ *   clock, joined_at_ms int64_t milliseconds since 1970. Structs hold fixed-width fields (and pointers)
+ *   only and never change layout; option structs start with a struct_size field that must be set with their *_INIT macro or
  *   *_init function.
  *
  * Nullability: with clang (but not gcc, which rejects the keywords), pointers carry _Nonnull / _Nullable
