@@ -83,6 +83,11 @@ final class MiniBroker {
                 try! conn.acceptResume(s.id, epoch: s.connected ? s.epoch : 0, connected: s.connected)
                 if s.connected, let a = s.agent { try? connections[a]?.sendPeerResumed(epoch: s.epoch) }
                 if s.connected, s.agent == nil { try! conn.sendPeerAway(graceSeconds: 60) }
+                if !s.connected, let pending = s.pendingAgent {
+                    // The end user's answer was lost with its connection: ask again.
+                    try! conn.requestConsent(AgentInfo(name: "Alice Agent", jobTitle: "Support", organisation: "Example Ltd"),
+                                             mode: pending.mode, agentKey: pending.key)
+                }
             } else if let s = slots.first(where: { $0.agentToken == token }) {
                 s.agent = cid
                 s.epoch += 1

@@ -97,6 +97,57 @@ struct ResumeTests {
         #expect(screenBytes(h.agent) == frame.bytes)
     }
 
+    @Test func aConsentLostWithTheConnectionIsAskedForAgain() throws {
+        let h = ProtocolHarness()
+        try h.endUser.join(.connectionID("123456"), EndUserInfo(name: "Bob", machineName: "pc", operatingSystem: ""))
+        try h.agent.authenticate(token: "good-token")
+        h.run()
+        guard case .lobbySession(let entry)? = h.agentEvents.last else { Issue.record("no lobby entry"); return }
+        try h.agent.connect(to: entry.sessionID)
+        h.run()
+        // The end user consents, but its line dies before the consent leaves.
+        h.endUserLinkUp = false
+        try h.endUser.consent(.control)
+        h.run()
+        h.dropEndUser()
+        h.endUserEvents = []
+        try h.resumeEndUser()
+        #expect(!h.endUser.isClosed, "\(h.endUserEvents)")
+        #expect(h.endUserEvents.contains { if case .connectRequested = $0 { true } else { false } })
+        try h.endUser.consent(.control)
+        h.run()
+        #expect(try h.share(Self.screen))
+        #expect(screenBytes(h.agent) == Self.screen.bytes)
+    }
+
+    @Test func recordsInFlightWhenASessionEndsAreDroppedNotErrors() throws {
+        let h = ProtocolHarness()
+        try h.connect(frame: Self.screen)
+        // The end user streams an update and a chat line; the agent ends before they reach it.
+        #expect(try Scene.fill(Self.screen, Rect(x: 0, y: 0, width: 50, height: 50), red: 1, green: 1, blue: 1)
+                    .withView { try h.endUser.shareFrame($0) })
+        try h.endUser.sendChat("still there?")
+        h.broker.connections[h.endUserConn]!.receive(h.endUser.takeOutput(), now: h.now)
+        h.broker.process()
+        try h.agent.endSession()
+        h.run()
+        #expect(!h.agent.isClosed, "\(h.agentEvents)")
+        #expect(h.agent.droppedRecords > 0)
+        #expect(!h.agentEvents.contains(.chat("still there?")))
+
+        // The other way: the agent types while the end user ends; the broker drops the late records.
+        let h2 = ProtocolHarness()
+        try h2.connect(frame: Self.screen)
+        try h2.agent.sendKey(keysym: 0x61, down: true)
+        let late = h2.agent.takeOutput()
+        h2.endUser.endSession()
+        h2.run()
+        h2.broker.connections[h2.agentConn]!.receive(late, now: h2.now)
+        h2.run()
+        #expect(!h2.agent.isClosed, "\(h2.agentEvents)")
+        #expect(h2.broker.connections[h2.agentConn]!.droppedRecords == 1)
+    }
+
     @Test func agentComesBackToo() throws {
         let h = ProtocolHarness()
         try h.connect(frame: Self.screen)

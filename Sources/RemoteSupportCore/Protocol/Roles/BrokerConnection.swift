@@ -7,7 +7,7 @@
 ///     end user:  waiting --requestConsent--> asked --consent--> waiting (declined) | asked-accepted
 ///                asked-accepted --sessionConnected--> connected
 ///     agent:     lobby --connect--> connecting --sendConnected--> connected | --refuseConnect--> lobby
-///     connected --sessionEnded (either way)--> waiting/lobby
+///     connected --sessionEnded (either way)--> lobby (agent) | ended (end user: close it next)
 ///
 /// Calls in the wrong state throw `.notAllowed` and change nothing. Not thread-safe.
 public final class BrokerConnection {
@@ -20,7 +20,13 @@ public final class BrokerConnection {
         case lobby
         case connecting
         case connected
+        /// An end user's session is over: the broker closes the connection next.
+        case ended
     }
+    /// Set once a session was connected: records still in flight when it ended are dropped, not errors.
+    private var hadSession = false
+    /// Records that arrived after their session ended, dropped unread.
+    public private(set) var droppedRecords = 0
     private var state = State.new
     private var link: HopLink
     private let options: ConnectionOptions
@@ -118,6 +124,7 @@ public final class BrokerConnection {
         guard case .introducing = state, let role = peerRole else { throw notAllowed("accept a resume") }
         link.send(.resumed(session, epoch: epoch))
         state = connected ? .connected : (role == .endUser ? .waiting : .lobby)
+        if connected { hadSession = true }
     }
 
     public func sendLobby(_ entry: LobbyEntry) throws(ProtocolError) {
@@ -144,6 +151,7 @@ public final class BrokerConnection {
     public func sessionConnected() throws(ProtocolError) {
         try require(.answered, role: .endUser, "mark the session connected")
         state = .connected
+        hadSession = true
     }
 
     public func sendConnected(_ session: SessionID, mode: AccessMode, endUserKey: KeyShare, resumeToken: ResumeToken,
@@ -151,6 +159,7 @@ public final class BrokerConnection {
         try require(.connecting, role: .agent, "send connected")
         link.send(.connected(session, mode: mode, endUserKey: endUserKey, resumeToken, graceSeconds: graceSeconds))
         state = .connected
+        hadSession = true
     }
 
     public func refuseConnect(_ session: SessionID, _ reason: CloseReason, _ message: String = "") throws(ProtocolError) {
@@ -175,7 +184,8 @@ public final class BrokerConnection {
         link.send(.peerResumed(epoch: epoch))
     }
 
-    /// The session is over for this peer; an agent goes back to the lobby, an end user is closed next.
+    /// The session is over for this peer; an agent goes back to the lobby, an end user's connection is
+    /// over too (close it next).
     public func sendSessionEnded(_ reason: CloseReason, _ message: String = "") throws(ProtocolError) {
         guard !link.isClosed, peerRole != nil else { throw notAllowed("send session-ended") }
         switch state {
@@ -183,7 +193,7 @@ public final class BrokerConnection {
         default: throw notAllowed("send session-ended")
         }
         link.send(.sessionEnded(reason, message))
-        state = peerRole == .agent ? .lobby : .waiting
+        state = peerRole == .agent ? .lobby : .ended
     }
 
     // MARK: Inbound
@@ -212,8 +222,10 @@ public final class BrokerConnection {
             // An end user seals its first records right after its consent, before the broker has
             // paired the session: the events come in order, so the host pairs first, then relays.
             events.append(.record(record))
+        case (_, .record) where hadSession:
+            droppedRecords += 1
         case (.connected, .sessionEnded(let reason, let text)), (.connecting, .sessionEnded(let reason, let text)):
-            state = role == .agent ? .lobby : .waiting
+            state = role == .agent ? .lobby : .ended
             events.append(.sessionEndRequested(reason, text))
         default:
             throw .malformed("a \(message.type) frame from a \(role.map { "\($0)" } ?? "peer") is not allowed here")

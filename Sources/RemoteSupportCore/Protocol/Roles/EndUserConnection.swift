@@ -215,6 +215,13 @@ public final class EndUserConnection: PeerConnection {
         offerFrame()
     }
 
+    override func resumedUnconnected() {
+        mode = nil
+        peerReady = false
+        encoder = nil
+        state = .waiting
+    }
+
     override func epochStarted() {
         // The zlib stream starts over and the viewer gets the whole screen again.
         encoder = nil

@@ -52,7 +52,7 @@ struct HopLink {
     mutating func nextMessage() throws(ProtocolError) -> ControlMessage? {
         while closed == nil, let frame = try decoder.next() {
             guard let message = try ControlMessage(frame: frame) else {
-                if frame.isOptional { continue }
+                if frame.isOptional && peerHello != nil { continue }
                 throw .malformed("unknown frame type 0x\(String(frame.type.rawValue, radix: 16)) not marked optional")
             }
             guard peerHello != nil else {

@@ -98,7 +98,11 @@ public class PeerConnection {
     /// Records of an earlier epoch dropped after resumes (for statistics).
     public var staleRecords: Int { channel?.staleRecords ?? 0 }
 
-    /// Closes the connection with a close frame: the session ends unless the reason is `.shuttingDown`.
+    /// Records that arrived after their session ended, dropped unread.
+    public private(set) var droppedRecords = 0
+
+    /// Closes the connection with a close frame and the reason; the session ends with it (only a
+    /// connection lost, or closed by the broker with `.shuttingDown` or `.timeout`, can be resumed).
     public func close(_ reason: CloseReason = .normal, _ message: String = "") {
         guard link.close(reason, message) else { return }
         resumable = false
@@ -187,7 +191,11 @@ public class PeerConnection {
         case .hello:
             break
         case .record(let record):
-            guard var c = channel else { throw .malformed("a record outside a connected session") }
+            guard var c = channel else {
+                // Records the broker relayed before it heard the session end are dropped unread.
+                if sessionEndReported { droppedRecords += 1; return }
+                throw .malformed("a record outside a connected session")
+            }
             let opened = try c.open(record)
             channel = c
             guard let m = opened else { return }
@@ -202,12 +210,18 @@ public class PeerConnection {
             }
             try handle(session: m)
         case .resumed(let id, let epoch):
+            guard awaitingResume else { throw .malformed("resumed without a resume") }
             guard id == sessionID else { throw .malformed("resumed into session \(id), not ours") }
             // The peer is taken to be there; if it is away too, the broker says so right after.
             peerAway = false
             awaitingResume = false
             emit(.resumed(id))
-            try moveTo(epoch: epoch)
+            if epoch == 0 {
+                // Not connected (our consent was lost with the connection, or the session is waiting).
+                if channel != nil { channel = nil; resumedUnconnected() }
+            } else {
+                try moveTo(epoch: epoch)
+            }
         case .peerAway(let grace):
             guard channel != nil else { throw .malformed("peer-away outside a connected session") }
             peerAway = true
@@ -248,6 +262,8 @@ public class PeerConnection {
         throw .malformed("a \(message.type) session message is not for a \(role)")
     }
     func peerVerified() {}
+    /// The broker resumed us into a session that is not connected after all.
+    func resumedUnconnected() {}
     func epochStarted() {}
     func sessionEnded() {}
 
