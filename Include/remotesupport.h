@@ -618,7 +618,7 @@ int rs_connection_id_format(uint32_t value, char *RS_NONNULL out_text);
  * makes no sense returns RS_ERR_STATE and changes nothing.
  *
  * Sessions are end-to-end encrypted between the end user and the agent (X25519, HKDF-SHA256,
- * ChaCha20-Poly1305): a broker relays records it cannot read. Both sides show the same six-digit short
+ * AES-256-GCM): a broker relays records it cannot read. Both sides show the same six-digit short
  * authentication string (rs_conn_sas) unless someone sits in between.
  *
  * Thread-safety: one rs_conn is not thread-safe (one call at a time); distinct ones are independent. */

@@ -4,7 +4,7 @@
 ///     | epoch: u32 BE | counter: u64 BE  | ciphertext | tag (16 bytes)        |
 ///     +---------------+------------------+-----------------------------------+
 ///
-/// ChaCha20-Poly1305 with the sender's direction key; the nonce is epoch || counter. Within an epoch a
+/// AES-256-GCM with the sender's direction key; the nonce is epoch || counter. Within an epoch a
 /// sender's counters run 0, 1, 2... with no gap; an epoch starts when the broker announces one after a
 /// resume.
 public struct SessionRecord: Hashable, Sendable {
