@@ -12,6 +12,7 @@ let package = Package(
         .executable(name: "rs-serve-frames", targets: ["ServeFrames"]),
         .executable(name: "codec-bench", targets: ["codec-bench"]),
         .executable(name: "store-bench", targets: ["store-bench"]),
+        .executable(name: "protocol-bench", targets: ["protocol-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -122,6 +123,13 @@ let package = Package(
             dependencies: ["RemoteSupportStore", "RemoteSupportSQLite", "RemoteSupportPostgres",
                            .product(name: "Crypto", package: "swift-crypto")],
             path: "Benchmarks/StoreBench"
+        ),
+        // protocol-bench: framing, encryption and the whole relayed path in memory, beside memcpy of the same
+        // bytes, and the bytes on the wire per message kind.
+        .executableTarget(
+            name: "protocol-bench",
+            dependencies: ["RemoteSupportCore", .product(name: "Crypto", package: "swift-crypto")],
+            path: "Benchmarks/ProtocolBench"
         ),
         .testTarget(
             name: "RemoteSupportCoreTests",

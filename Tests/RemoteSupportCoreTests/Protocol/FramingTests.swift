@@ -71,6 +71,13 @@ struct FramingTests {
         }
     }
 
+    @Test func textIsCappedAtACharacterAndLosesItsNULs() throws {
+        let close = ControlMessage.close(.normal, "a\0b" + String(repeating: "é", count: 200))
+        guard case .close(_, let text)? = try ControlMessage(frame: close.frame) else { Issue.record("not a close"); return }
+        #expect(text == "ab" + String(repeating: "é", count: 127))   // 2 + 127 * 2 = 256 bytes
+        #expect(try SessionMessage(bytes: SessionMessage.chat(seq: 1, text: "x\0y").bytes) == .chat(seq: 1, text: "xy"))
+    }
+
     @Test func decoderGivesTheSameFramesAtEverySplitPoint() throws {
         var stream: [UInt8] = []
         for m in sampleControlMessages { stream += m.frame.bytes }

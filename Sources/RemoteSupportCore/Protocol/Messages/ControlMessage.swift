@@ -258,7 +258,8 @@ public enum ControlMessage: Hashable, Sendable {
 /// `text` without NUL characters (which no receiver accepts), cut to at most `maxBytes` of UTF-8 at a
 /// character boundary.
 func capped(_ text: String, _ maxBytes: Int) -> String {
-    let text = text.contains("\0") ? text.replacingOccurrences(of: "\0", with: "") : text
+    // utf8.contains: a byte scan (String.contains(String) would go through Foundation, converting).
+    let text = text.utf8.contains(0) ? String(String.UnicodeScalarView(text.unicodeScalars.filter { $0 != "\0" })) : text
     if text.utf8.count <= maxBytes { return text }
     var result = ""
     var count = 0

@@ -66,12 +66,11 @@ public class PeerConnection {
     /// more: session messages queued meanwhile are sealed only now, so pointer motion that piles up
     /// while the link is slow is merged.
     public func takeOutput() -> [UInt8] {
-        if !link.isClosed, !awaitingResume, var c = channel, c.hasPending {
+        // The channel is mutated in place (a copy would make every array in it copy on write).
+        if !link.isClosed, !awaitingResume, channel?.hasPending == true {
             do {
-                try c.flush(into: &link)
-                channel = c
+                try channel!.flush(into: &link)
             } catch {
-                channel = c
                 fail(error)
             }
         }
@@ -173,9 +172,8 @@ public class PeerConnection {
 
     /// Seals pending session messages into the link's output now (before a frame that must follow them).
     func flushChannel() {
-        guard !link.isClosed, !awaitingResume, var c = channel, c.hasPending else { return }
-        try? c.flush(into: &link)
-        channel = c
+        guard !link.isClosed, !awaitingResume, channel?.hasPending == true else { return }
+        try? channel!.flush(into: &link)
     }
 
     func fail(_ error: ProtocolError) {
@@ -191,14 +189,12 @@ public class PeerConnection {
         case .hello:
             break
         case .record(let record):
-            guard var c = channel else {
+            guard channel != nil else {
                 // Records the broker relayed before it heard the session end are dropped unread.
                 if sessionEndReported { droppedRecords += 1; return }
                 throw .malformed("a record outside a connected session")
             }
-            let opened = try c.open(record)
-            channel = c
-            guard let m = opened else { return }
+            guard let m = try channel!.open(record) else { return }
             if case .start(_, let features, _, _) = m {
                 emit(.peerVerified(features))
                 peerVerified()
@@ -241,10 +237,9 @@ public class PeerConnection {
     }
 
     private func moveTo(epoch: UInt32) throws(ProtocolError) {
-        guard var c = channel else { return }
-        guard epoch > c.epoch else { throw .malformed("epoch \(epoch) after epoch \(c.epoch)") }
-        c.startEpoch(epoch)
-        channel = c
+        guard let current = channel?.epoch else { return }
+        guard epoch > current else { throw .malformed("epoch \(epoch) after epoch \(current)") }
+        channel!.startEpoch(epoch)
         epochStarted()
     }
 

@@ -138,10 +138,9 @@ struct SecureChannel {
         switch message {
         case .ack(let seq):
             guard seq < nextSequence else { throw .malformed("ack of \(seq), but only \(nextSequence - 1) were sent") }
-            while let first = unacknowledged.first, first.seq <= seq {
-                unacknowledgedBytes -= first.bytes.count
-                unacknowledged.removeFirst()
-            }
+            let done = unacknowledged.prefix { $0.seq <= seq }
+            unacknowledgedBytes -= done.reduce(0) { $0 + $1.bytes.count }
+            unacknowledged.removeFirst(done.count)
             return nil
         default:
             guard let seq = message.reliableSequence else { return message }
