@@ -8,7 +8,7 @@ cd "$(dirname "$0")/../.."
 seconds=${1:-20}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(decoder ppm rfb link)
+[ ${#targets[@]} -gt 0 ] || targets=(decoder ppm rfb link frame enduser agent broker)
 
 out=.build-fuzz
 mkdir -p "$out"
@@ -29,7 +29,8 @@ quiet() { "$@" 2> >(grep -v "Cannot export local symbol" >&2); }
 
 # Seeds from the real encoder (rebuilt when the sources change).
 if [ ! -x "$out/make-seeds" ] || [ -n "$(find Sources/RemoteSupportCore Tests/Fuzz -newer "$out/make-seeds" -name '*.swift')" ]; then
-  quiet swiftc "${common[@]}" $core Tests/Fuzz/FuzzInput.swift Tests/Fuzz/LinkFuzz.swift Tests/Fuzz/Seeds/main.swift \
+  quiet swiftc "${common[@]}" $core Tests/Fuzz/FuzzInput.swift Tests/Fuzz/LinkFuzz.swift Tests/Fuzz/ProtocolFuzz.swift \
+    Tests/Fuzz/Seeds/main.swift Tests/Fuzz/Seeds/ProtocolSeeds.swift \
     -o "$out/make-seeds"
 fi
 rm -rf "$out/seeds" && "$out/make-seeds" "$out/seeds" >/dev/null
@@ -45,6 +46,11 @@ for t in "${targets[@]}"; do
     ppm) src=(Tests/Fuzz/PPMFuzz.swift) ;;
     rfb) [ -f Tests/Fuzz/RFBFuzz.swift ] || continue; src=(Tests/Fuzz/RFBFuzz.swift) ;;
     link) src=(Tests/Fuzz/LinkFuzz.swift) ;;
+    # The wire protocol (ProtocolFuzz.swift has the input formats, the drivers and the checks).
+    frame) src=(Tests/Fuzz/ProtocolFuzz.swift Tests/Fuzz/FrameFuzz.swift) ;;
+    enduser) src=(Tests/Fuzz/ProtocolFuzz.swift Tests/Fuzz/EndUserFuzz.swift) ;;
+    agent) src=(Tests/Fuzz/ProtocolFuzz.swift Tests/Fuzz/AgentFuzz.swift) ;;
+    broker) src=(Tests/Fuzz/ProtocolFuzz.swift Tests/Fuzz/BrokerFuzz.swift) ;;
     *) echo "unknown fuzz target $t" >&2; exit 2 ;;
   esac
   bin="$out/fuzz-$t"

@@ -60,3 +60,6 @@ try FileManager.default.createDirectory(atPath: dir + "/link", withIntermediateD
 for (index, seed) in LinkFuzz.seeds().enumerated() {
     _ = FileManager.default.createFile(atPath: "\(dir)/link/seed-\(index)", contents: Data(seed))
 }
+
+// Protocol seeds: what each side of real sessions received (Seeds/ProtocolSeeds.swift).
+try ProtocolSeeds.write(to: dir)

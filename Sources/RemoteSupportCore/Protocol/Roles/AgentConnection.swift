@@ -124,6 +124,8 @@ public final class AgentConnection: PeerConnection {
     override func handle(session message: SessionMessage) throws(ProtocolError) {
         switch message {
         case .screenInfo(let g, let width, let height, let format):
+            // The old screen goes first: two of the largest at once would be 2 GiB.
+            screen = nil
             do {
                 screen = try UpdateDecoder(width: Int(width), height: Int(height), format: format, limits: decoderLimits)
             } catch {
