@@ -59,9 +59,21 @@ for t in "${targets[@]}"; do
   fi
   corpus="$out/corpus-$t"
   mkdir -p "$corpus" "$out/findings/$t"
-  [ -d "Tests/Fuzz/Corpus/$t" ] && cp -n Tests/Fuzz/Corpus/$t/* "$corpus"/ 2>/dev/null || true
+  # Inputs named slow-* (a finding that takes seconds, like a gigabyte screen) are run once, not
+  # mutated: as seeds they would take most of the run.
+  slow=()
+  if [ -d "Tests/Fuzz/Corpus/$t" ]; then
+    find "Tests/Fuzz/Corpus/$t" -maxdepth 1 -type f ! -name 'slow-*' -exec cp -n {} "$corpus"/ \;
+    while IFS= read -r -d '' f; do slow+=("$f"); done < <(find "Tests/Fuzz/Corpus/$t" -maxdepth 1 -type f -name 'slow-*' -print0)
+  fi
   [ -d "$out/seeds/$t" ] && cp -n "$out/seeds/$t"/* "$corpus"/ 2>/dev/null || true
-  echo "fuzz $t: ${seconds}s over $(ls "$corpus" | wc -l) inputs"
+  if [ ${#slow[@]} -gt 0 ] && ! "$bin" -rss_limit_mb=2048 "${slow[@]}" >"$out/fuzz-$t-slow.log" 2>&1; then
+    echo "fuzz $t: FOUND A PROBLEM in ${slow[*]} (see $out/fuzz-$t-slow.log)" >&2
+    tail -30 "$out/fuzz-$t-slow.log" >&2
+    failed=$((failed + 1))
+    continue
+  fi
+  echo "fuzz $t: ${seconds}s over $(ls "$corpus" | wc -l) inputs${slow:+ (and ${#slow[@]} slow, run once)}"
   if ! "$bin" -max_total_time="$seconds" -rss_limit_mb=2048 -max_len=65536 -print_final_stats=0 \
       -artifact_prefix="$out/findings/$t/" "$corpus" >"$out/fuzz-$t.log" 2>&1; then
     echo "fuzz $t: FOUND A PROBLEM (see $out/fuzz-$t.log and $out/findings/$t/)" >&2

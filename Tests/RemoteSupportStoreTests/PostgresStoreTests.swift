@@ -46,7 +46,9 @@ struct PostgresStoreTests {
         let error = try await #require(throws: StoreError.self) {
             _ = try await PostgresStore.connect(url: "postgres://postgres:s3cret@127.0.0.1:1/remotesupport_test", schema: "unused")
         }
-        #expect(clock.now - started < .seconds(5))
+        // A guard against retrying or waiting out a connect timeout, not a speed figure: a loaded CI
+        // machine took 9.8 s for what takes milliseconds here, so the bound is generous.
+        #expect(clock.now - started < .seconds(60))
         #expect(error.code == .unavailable)
         #expect(error.reason.contains("127.0.0.1:1"), "\(error.reason)")
         #expect(error.reason.lowercased().contains("refused"), "\(error.reason)")

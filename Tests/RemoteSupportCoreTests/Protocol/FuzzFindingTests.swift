@@ -5,11 +5,12 @@ import Testing
 /// Findings of the protocol fuzz targets (Tests/Fuzz: frame, enduser, agent, broker), one test each; the
 /// inputs are in Tests/Fuzz/Corpus/TARGET/, where every fuzz run replays them.
 @Suite struct FuzzFindingTests {
-    /// agent (Corpus/agent/oom-two-largest-screens): an end user's screen-info made the agent build the
-    /// new screen's decoder while it still held the old one, so a screen-info of the largest size
-    /// (16384 x 16384, 1 GiB) after another held 2 GiB at once, over libFuzzer's limit. The old screen
-    /// is dropped first now: at most one screen's pixels at a time. Measured in a child process of its
-    /// own (its peak resident size is not shared with other tests), at 8192 x 8192 (256 MiB a screen).
+    /// agent (Corpus/agent/slow-oom-two-largest-screens): an end user's screen-info made the agent
+    /// build the new screen's decoder while it still held the old one, so a screen-info of the largest
+    /// size (16384 x 16384, 1 GiB) after another held 2 GiB at once, over libFuzzer's limit. The old
+    /// screen is dropped first now: at most one screen's pixels at a time. Measured in a child process
+    /// of its own (its peak resident size is not shared with other tests), at 8192 x 8192 (256 MiB a
+    /// screen).
     @Test func aNewScreenReplacesTheOldOneWithoutHoldingBoth() async {
         await #expect(processExitsWith: .success) {
             func peakMiB() -> Int {
