@@ -268,6 +268,12 @@ final class ProtocolHarness {
     }
 }
 
+/// The agent's decoded screen, as bytes (empty before the first screen info).
+func screenBytes(_ a: AgentConnection) -> [UInt8] {
+    guard let s = a.screen else { return [] }
+    return Array(UnsafeRawBufferPointer(start: s.pixels, count: s.stride * s.height))
+}
+
 extension Framebuffer {
     func withView<T>(_ body: (FrameView) throws -> T) throws -> T {
         try bytes.withUnsafeBytes { raw in

@@ -5,11 +5,6 @@ import Testing
 struct ResumeTests {
     static let screen = Scene.desktop(width: 128, height: 80, seed: 11)
 
-    func screenBytes(_ a: AgentConnection) -> [UInt8] {
-        guard let s = a.screen else { return [] }
-        return Array(UnsafeRawBufferPointer(start: s.pixels, count: s.stride * s.height))
-    }
-
     func keys(_ events: [ProtocolEvent]) -> [UInt32] {
         events.compactMap { if case .key(let k, true) = $0 { k } else { nil } }
     }

@@ -5,11 +5,6 @@ import Testing
 struct SessionFlowTests {
     static let screen = Scene.desktop(width: 160, height: 96, seed: 5)
 
-    func screenBytes(_ a: AgentConnection) -> [UInt8] {
-        guard let s = a.screen else { return [] }
-        return Array(UnsafeRawBufferPointer(start: s.pixels, count: s.stride * s.height))
-    }
-
     @Test func joinConsentShareInputAndEnd() throws {
         let h = ProtocolHarness()
         try h.connect(mode: .control, frame: Self.screen)

@@ -235,8 +235,6 @@ public final class EndUserConnection: PeerConnection {
         encoder = nil
     }
 
-    override var canReintroduce: Bool { false }
-
     private func offerFrame() {
         if canShareFrame { emit(.readyForFrame) }
     }

@@ -170,8 +170,4 @@ struct SecureChannel {
         }
         if receivedSequence > 0 { ackDue = true }
     }
-
-    /// Reliable messages resent after `startEpoch` are re-queued as plain messages with their original
-    /// sequence numbers; they are kept in `unacknowledged` until acknowledged.
-    var unacknowledgedCount: Int { unacknowledged.count }
 }
