@@ -13,6 +13,9 @@ let package = Package(
         .executable(name: "codec-bench", targets: ["codec-bench"]),
         .executable(name: "store-bench", targets: ["store-bench"]),
         .executable(name: "protocol-bench", targets: ["protocol-bench"]),
+        // The broker as a library (embeddable) and as the `rs-broker` server.
+        .library(name: "RemoteSupportBroker", targets: ["RemoteSupportBroker"]),
+        .executable(name: "rs-broker", targets: ["rs-broker"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -21,6 +24,13 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-websocket.git", from: "2.8.1"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
     ],
     targets: [
         .systemLibrary(
@@ -130,6 +140,50 @@ let package = Package(
             name: "protocol-bench",
             dependencies: ["RemoteSupportCore", .product(name: "Crypto", package: "swift-crypto")],
             path: "Benchmarks/ProtocolBench"
+        ),
+        // The broker: accounts and links over an HTTP JSON API, the wire protocol over WebSocket and TCP(+TLS),
+        // the live lobby, pairing and the relay with backpressure, webhooks, metrics. Hummingbird + SwiftNIO.
+        .target(
+            name: "RemoteSupportBroker",
+            dependencies: [
+                "RemoteSupportCore", "RemoteSupportStore", "RemoteSupportSQLite", "RemoteSupportPostgres", "RemoteSupportMail",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            resources: [.copy("Resources")]
+        ),
+        // rs-broker: the broker server (flags, environment, config file).
+        .executableTarget(
+            name: "rs-broker",
+            dependencies: [
+                "RemoteSupportBroker",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Sources/BrokerServer"
+        ),
+        .testTarget(
+            name: "RemoteSupportBrokerTests",
+            dependencies: [
+                "RemoteSupportBroker", "RemoteSupportCore", "RemoteSupportStore", "RemoteSupportSQLite",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
         ),
         .testTarget(
             name: "RemoteSupportCoreTests",

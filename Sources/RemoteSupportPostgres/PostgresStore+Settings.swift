@@ -24,6 +24,19 @@ extension PostgresStore {
         }
     }
 
+    public func replaceSetting(_ name: String, value: [UInt8]?) async throws {
+        try await withConnection { db in
+            if let value {
+                try await db.run("""
+                    INSERT INTO settings (name, value) VALUES (\(name), \(ByteBuffer(bytes: value)))
+                    ON CONFLICT (name) DO UPDATE SET value = excluded.value
+                    """)
+            } else {
+                try await db.run("DELETE FROM settings WHERE name = \(name)")
+            }
+        }
+    }
+
     static func settingValue(from row: PostgresRow) throws -> [UInt8] {
         do {
             return try RowReader(row).bytes("value")

@@ -53,4 +53,15 @@ extension SQLiteStore {
     public func setting(_ name: String) async throws -> [UInt8]? {
         try await read { db in try Data.fetchOne(db, sql: "SELECT value FROM settings WHERE name = ?", arguments: [name]).map { [UInt8]($0) } }
     }
+
+    public func replaceSetting(_ name: String, value: [UInt8]?) async throws {
+        try await write { db in
+            if let value {
+                try db.execute(sql: "INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+                               arguments: [name, Data(value)])
+            } else {
+                try db.execute(sql: "DELETE FROM settings WHERE name = ?", arguments: [name])
+            }
+        }
+    }
 }

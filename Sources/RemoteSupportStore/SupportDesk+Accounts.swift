@@ -157,7 +157,8 @@ extension SupportDesk {
 
     // MARK: Administration
 
-    func requireAdmin(_ presented: String) async throws -> Agent {
+    /// The caller, if an enabled administrator (else `.forbidden`).
+    public func requireAdmin(_ presented: String) async throws -> Agent {
         let caller = try await authenticate(presented)
         guard caller.agent.role.isAdmin else { throw DomainError(.forbidden, "only an administrator may do this") }
         return caller.agent

@@ -158,7 +158,8 @@ public final class SupportDesk: Sendable {
         throw DomainError(.conflict, "cannot find a free link name for \(name)")
     }
 
-    func audit(_ action: AuditAction, actor: AuditActor, subject: String = "", address: String = "", detail: String = "") async throws {
+    /// Appends to the audit trail (also for the broker's own actions: webhooks, shutdowns).
+    public func audit(_ action: AuditAction, actor: AuditActor, subject: String = "", address: String = "", detail: String = "") async throws {
         try await store.appendAudit(AuditEvent(time: now, action: action, actor: actor, subject: subject, address: address, detail: detail))
     }
 }

@@ -102,6 +102,8 @@ public protocol SupportStore: Sendable {
     /// nodes starting at once agree on one signing key).
     func settingInsertingIfAbsent(_ name: String, value: [UInt8]) async throws -> [UInt8]
     func setting(_ name: String) async throws -> [UInt8]?
+    /// Replaces the value under `name` (nil removes it): for settings edited at run time (webhooks).
+    func replaceSetting(_ name: String, value: [UInt8]?) async throws
 }
 
 /// The database failed (unreachable, corrupt, out of space), as opposed to a rule saying no.

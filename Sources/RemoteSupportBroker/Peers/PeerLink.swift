@@ -1,0 +1,172 @@
+import Foundation
+import RemoteSupportCore
+import NIOConcurrencyHelpers
+
+/// The broker's side of one peer's transport connection: its `BrokerConnection` (the protocol state
+/// machine) behind a lock, what the hub knows about the peer, and the signals between the tasks that
+/// serve it.
+///
+/// Three tasks touch a link: its reader (bytes in, events handled in order), its writer (the only one
+/// that writes to the transport, so output leaves in the order the state machine produced it) and
+/// whoever relays into it (the partner's reader) or pushes to it (the hub: lobby entries, consent
+/// requests). Backpressure: a partner's reader calls `waitForRoom` after each read and is suspended while
+/// this link holds more than `outputCap` bytes not yet written, so a stalled viewer stops the reads from
+/// the end user instead of growing memory.
+public final class PeerLink: Sendable {
+    public let id: Int
+    /// The address the transport came from (for audit, limits and logs).
+    public let address: String
+    let outputCap: Int
+    let transport: any PeerTransport
+    private let state: NIOLockedValueBox<State>
+    private let wake: AsyncStream<Void>.Continuation
+    let wakes: AsyncStream<Void>
+
+    /// Only touched under `state`'s lock.
+    struct State: @unchecked Sendable {
+        var connection: BrokerConnection
+        /// The link on the other side of a connected session (set by the hub for both sides).
+        var partner: PeerLink?
+        /// Bytes taken from the state machine and being written now.
+        var writing = 0
+        var roomWaiters: [CheckedContinuation<Void, Never>] = []
+        var closedAt: UInt64?
+        var transportClosed = false
+        /// Who the hub knows this peer to be.
+        var role: Role = .unknown
+    }
+
+    /// What the hub has made of the peer.
+    enum Role {
+        case unknown
+        case endUser(SessionID)
+        case agent(AgentPresence)
+    }
+
+    init(id: Int, address: String, transport: any PeerTransport, options: ConnectionOptions, outputCap: Int, now: UInt64) {
+        self.id = id
+        self.transport = transport
+        self.address = address
+        self.outputCap = outputCap
+        state = NIOLockedValueBox(State(connection: BrokerConnection(options: options, now: now)))
+        (wakes, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+    }
+
+    /// Runs `body` on the state machine under the lock; wakes the writer afterwards if it has output.
+    @discardableResult
+    func withConnection<T>(_ body: (BrokerConnection) throws -> T) rethrows -> T {
+        let (result, hasOutput) = try state.withLockedValue { s in
+            let result = try body(s.connection)
+            return (result, s.connection.pendingOutputCount > 0 || s.connection.isClosed)
+        }
+        if hasOutput { wake.yield() }
+        return result
+    }
+
+    /// Feeds received bytes and returns the events they caused, in order.
+    func receive(_ bytes: UnsafeRawBufferPointer, now: UInt64) -> [BrokerEvent] {
+        withConnection { c in
+            c.receive(bytes, now: now)
+            return Self.drain(c)
+        }
+    }
+
+    /// Events the state machine queued outside a read (a close after a timeout, a lost transport).
+    func pendingEvents() -> [BrokerEvent] { withConnection { Self.drain($0) } }
+
+    private static func drain(_ c: BrokerConnection) -> [BrokerEvent] {
+        var events: [BrokerEvent] = []
+        while let e = c.nextEvent() { events.append(e) }
+        return events
+    }
+
+    var partner: PeerLink? {
+        get { state.withLockedValue { $0.partner } }
+        set { state.withLockedValue { $0.partner = newValue } }
+    }
+
+    var role: Role {
+        get { state.withLockedValue { $0.role } }
+        set { state.withLockedValue { $0.role = newValue } }
+    }
+
+    var isAgent: Bool { if case .agent = role { true } else { false } }
+
+    var isClosed: Bool { state.withLockedValue { $0.connection.isClosed } }
+
+    /// Output waiting for the transport: in the state machine plus being written.
+    var backlog: Int { state.withLockedValue { $0.connection.pendingOutputCount + $0.writing } }
+
+    // MARK: Writer side
+
+    /// The next bytes to write (empty: nothing now), counted as being written until `wrote`.
+    func takeOutput() -> (bytes: [UInt8], closed: Bool) {
+        state.withLockedValue { s in
+            let bytes = s.connection.takeOutput()
+            s.writing += bytes.count
+            return (bytes, s.connection.isClosed)
+        }
+    }
+
+    /// `count` bytes left for the transport: readers waiting for room go on once the backlog is under half
+    /// the cap.
+    func wrote(_ count: Int) {
+        let waiters: [CheckedContinuation<Void, Never>] = state.withLockedValue { s in
+            s.writing -= count
+            guard s.connection.pendingOutputCount + s.writing <= outputCap / 2 else { return [] }
+            defer { s.roomWaiters.removeAll() }
+            return s.roomWaiters
+        }
+        for w in waiters { w.resume() }
+    }
+
+    /// Suspends while this link's backlog is over its cap (and it is open). Called by the partner's reader.
+    func waitForRoom() async {
+        guard backlog > outputCap else { return }
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+            let ready = state.withLockedValue { s in
+                if s.transportClosed || s.connection.pendingOutputCount + s.writing <= outputCap { return true }
+                s.roomWaiters.append(c)
+                return false
+            }
+            if ready { c.resume() }
+        }
+    }
+
+    /// Wakes the writer (after something was queued from outside `withConnection`).
+    func wakeWriter() { wake.yield() }
+
+    /// The transport is gone: nothing will be written any more; readers waiting for room go on.
+    func transportDidClose() {
+        let waiters = state.withLockedValue { s in
+            s.transportClosed = true
+            defer { s.roomWaiters.removeAll() }
+            return s.roomWaiters
+        }
+        for w in waiters { w.resume() }
+        wake.finish()
+    }
+
+    // MARK: Timers
+
+    /// Ticks the state machine; true when the link is closed and its close has had `linger` ms to leave
+    /// (the writer may be stuck on a peer that does not read): the caller then drops the transport.
+    func tick(now: UInt64, linger: UInt64) -> Bool {
+        withConnection { c in c.tick(now: now) }
+        return state.withLockedValue { s in
+            guard s.connection.isClosed, !s.transportClosed else { return false }
+            if s.closedAt == nil { s.closedAt = now }
+            return now >= s.closedAt! + linger
+        }
+    }
+}
+
+/// An agent connected over the protocol, as the hub knows them.
+struct AgentPresence: Sendable {
+    let agent: Agent
+    /// The login token they authenticated with (the desk's calls take it).
+    let token: String
+}
+
+/// Milliseconds on a monotonic clock, the time base of the state machines.
+func monotonicMilliseconds() -> UInt64 { DispatchTime.now().uptimeNanoseconds / 1_000_000 }
