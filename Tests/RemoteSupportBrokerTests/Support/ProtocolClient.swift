@@ -1,0 +1,168 @@
+import Foundation
+import HummingbirdWSClient
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+import RemoteSupportCore
+import Testing
+
+/// A protocol peer (end user or agent) on a real connection to a broker: the core's state machine behind
+/// a lock, a task reading the socket into it and another writing what it produces; events collected for
+/// `next(where:)`. Time is the monotonic clock; `tick` runs once a second.
+final class ProtocolClient<Peer: PeerConnection>: @unchecked Sendable {
+    enum Transport { case tcp, webSocket }
+
+    let peer: Peer
+    private let lock = NIOLock()
+    private var events: [ProtocolEvent] = []
+    private var waiters: [(predicate: @Sendable (ProtocolEvent) -> Bool, continuation: CheckedContinuation<ProtocolEvent, any Error>)] = []
+    private let wake: AsyncStream<Void>.Continuation
+    private let wakes: AsyncStream<Void>
+    private var task: Task<Void, Never>?
+    /// Set to stop reading (a viewer that stalls): bytes stay in the socket.
+    let readingPaused = NIOLockedValueBox(false)
+    private(set) var finished = false
+
+    init(_ peer: Peer) {
+        self.peer = peer
+        (wakes, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+    }
+
+    static func now() -> UInt64 { DispatchTime.now().uptimeNanoseconds / 1_000_000 }
+
+    /// Runs `body` on the state machine, then lets the writer send what it queued.
+    @discardableResult
+    func with<T>(_ body: (Peer) throws -> T) rethrows -> T {
+        let result = try lock.withLock { try body(peer) }
+        wake.yield()
+        return result
+    }
+
+    /// Connects over TCP to `port` or WebSocket to `ws://127.0.0.1:<port>/ws` and starts pumping.
+    func connect(_ transport: Transport, port: Int) async throws {
+        switch transport {
+        case .tcp:
+            let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .channelOption(.socketOption(.tcp_nodelay), value: 1)
+                .connect(host: "127.0.0.1", port: port) { channel in
+                    channel.eventLoop.makeCompletedFuture { try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel) }
+                }
+            task = Task {
+                try? await channel.executeThenClose { inbound, outbound in
+                    await self.pump(inbound: inbound, write: { bytes in try await outbound.write(ByteBuffer(bytes: bytes)) })
+                }
+                self.lost()
+            }
+        case .webSocket:
+            let started = AsyncStream.makeStream(of: Void.self)
+            task = Task {
+                let client = WebSocketClient(url: "ws://127.0.0.1:\(port)/ws",
+                                             configuration: .init(maxFrameSize: 1 << 20), logger: Logger(label: "test-ws")) { inbound, outbound, _ in
+                    started.continuation.finish()
+                    let messages = inbound.messages(maxSize: 1 << 20).compactMap { message -> ByteBuffer? in
+                        if case .binary(let b) = message { return b } else { return nil }
+                    }
+                    await self.pump(inbound: messages, write: { bytes in
+                        // One frame per message (PROTOCOL.md 2).
+                        var offset = 0
+                        while offset + 4 <= bytes.count {
+                            let n = Int(bytes[offset]) << 24 | Int(bytes[offset + 1]) << 16 | Int(bytes[offset + 2]) << 8 | Int(bytes[offset + 3])
+                            try await outbound.write(.binary(ByteBuffer(bytes: bytes[offset..<(offset + 4 + n)])))
+                            offset += 4 + n
+                        }
+                    })
+                }
+                _ = try? await client.run()
+                started.continuation.finish()
+                self.lost()
+            }
+            for await _ in started.stream {}
+        }
+        wake.yield()
+    }
+
+    private func pump(inbound: some AsyncSequence<ByteBuffer, any Error>, write: @escaping @Sendable ([UInt8]) async throws -> Void) async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                // Writer: output in order; also the ticker.
+                let ticker = Task { while !Task.isCancelled { try? await Task.sleep(for: .seconds(1)); self.with { $0.tick(now: Self.now()) } } }
+                defer { ticker.cancel() }
+                for await _ in self.wakes {
+                    let (bytes, closed) = self.lock.withLock { (self.peer.takeOutput(), self.peer.isClosed) }
+                    if !bytes.isEmpty { do { try await write(bytes) } catch { return } }
+                    if closed && bytes.isEmpty { return }
+                    if closed { continue }
+                }
+            }
+            do {
+                for try await buffer in inbound {
+                    while readingPaused.withLockedValue({ $0 }) { try await Task.sleep(for: .milliseconds(20)) }
+                    lock.withLock {
+                        buffer.withUnsafeReadableBytes { peer.receive($0, now: Self.now()) }
+                        while let e = peer.nextEvent() { deliver(e) }
+                    }
+                    wake.yield()
+                }
+            } catch {}
+            group.cancelAll()
+        }
+    }
+
+    private func lost() {
+        lock.withLock {
+            finished = true
+            if !peer.isClosed { _ = peer.connectionLost(now: Self.now()) }
+            while let e = peer.nextEvent() { deliver(e) }
+            for w in waiters { w.continuation.resume(throwing: ClientError.disconnected(events.map { "\($0)" })) }
+            waiters.removeAll()
+        }
+    }
+
+    /// Under the lock.
+    private func deliver(_ event: ProtocolEvent) {
+        if let i = waiters.firstIndex(where: { $0.predicate(event) }) {
+            waiters.remove(at: i).continuation.resume(returning: event)
+        } else {
+            events.append(event)
+        }
+    }
+
+    /// The first event (already received or coming) that matches; earlier events are kept. Fails after
+    /// `timeout` (a hang guard, not a timing assertion) or when the connection ends first.
+    func next(timeout: Duration = .seconds(60), where predicate: @escaping @Sendable (ProtocolEvent) -> Bool) async throws -> ProtocolEvent {
+        try await withThrowingTaskGroup(of: ProtocolEvent.self) { group in
+            group.addTask {
+                try await withCheckedThrowingContinuation { continuation in
+                    self.lock.withLock {
+                        if let i = self.events.firstIndex(where: predicate) {
+                            continuation.resume(returning: self.events.remove(at: i))
+                        } else if self.finished {
+                            continuation.resume(throwing: ClientError.disconnected(self.events.map { "\($0)" }))
+                        } else {
+                            self.waiters.append((predicate, continuation))
+                        }
+                    }
+                }
+            }
+            group.addTask {
+                try await Task.sleep(for: timeout)
+                throw ClientError.timedOut(self.lock.withLock { self.events.map { "\($0)" } })
+            }
+            defer { group.cancelAll() }
+            let event = try await group.next()!
+            return event
+        }
+    }
+
+    /// Every event received and not yet taken by `next`.
+    var pending: [ProtocolEvent] { lock.withLock { events } }
+
+    /// Drops the connection without a word (a vanished peer).
+    func drop() { task?.cancel() }
+
+    /// Waits until the transport is gone.
+    func waitUntilFinished() async { await task?.value }
+
+    enum ClientError: Error { case timedOut([String]), disconnected([String]) }
+}
