@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of the project on a fresh Debian machine: installs what the tests need (idempotently),
 # starts a throw-away PostgreSQL server on 127.0.0.1 (scripts/postgres.sh), then runs the Swift tests
-# (every store test against SQLite and PostgreSQL), the C library's C / C++ / Python tests, the VNC
+# (every store test against SQLite and PostgreSQL), the HTTP API against its OpenAPI document
+# (schemathesis, Tests/API/run-schemathesis.sh), the C library's C / C++ / Python tests, the VNC
 # interop tests, the durability test (SIGKILL mid-write) and a short fuzz pass over each fuzz target.
 #   scripts/test.sh            everything
 #   FUZZ_SECONDS=60 scripts/test.sh
@@ -10,7 +11,7 @@ cd "$(dirname "$0")/.."
 
 need=()
 for p in zlib1g-dev libsqlite3-dev pkg-config libvncserver-dev valgrind python3 python3-aiosmtpd openssl \
-         postgresql gcc g++; do
+         postgresql gcc g++ python3-venv python3-pip; do
   dpkg -s "$p" >/dev/null 2>&1 || need+=("$p")
 done
 if [ ${#need[@]} -gt 0 ]; then
@@ -34,6 +35,7 @@ step() {
 
 step "swift build" swift build --build-tests
 step "swift test" swift test --skip-build --parallel
+step "API schema (schemathesis against a real broker)" bash Tests/API/run-schemathesis.sh
 step "C library (C, C++, Python ctypes, valgrind)" bash Tests/C/run.sh
 step "VNC interop (libvncclient)" bash Tests/Interop/run-interop.sh
 step "durability (SIGKILL while writing, SQLite and PostgreSQL)" bash Tests/Durability/run.sh

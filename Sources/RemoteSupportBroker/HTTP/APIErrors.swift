@@ -21,8 +21,11 @@ struct APIErrorMiddleware: RouterMiddleware {
             return errorResponse(Self.status(error.code), Self.name(error.code), error.reason,
                                  retryAfter: error.retryAfter.map { max(1, Int($0.rounded(.up))) })
         } catch let error as HTTPError {
-            return errorResponse(error.status, error.status == .notFound ? "not-found" : "bad-request",
-                                 error.body ?? error.status.reasonPhrase)
+            var response = errorResponse(error.status, error.status == .notFound ? "not-found" : "bad-request",
+                                         error.body ?? error.status.reasonPhrase)
+            // Its own headers too: a 401's `WWW-Authenticate` challenge.
+            for field in error.headers where response.headers[field.name] == nil { response.headers.append(field) }
+            return response
         } catch is DecodingError {
             return errorResponse(.badRequest, "invalid-body", "the request body is not the JSON this call takes")
         } catch {

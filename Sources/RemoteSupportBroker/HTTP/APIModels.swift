@@ -267,7 +267,8 @@ func rfc3339(_ date: Date) -> String {
     date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
 }
 
-/// Parses RFC 3339 (with or without fractional seconds).
+/// Parses RFC 3339 (with or without fractional seconds; "t" and "z" may be lower case, RFC 3339 5.6).
 func parseRFC3339(_ text: String) -> Date? {
-    (try? Date.ISO8601FormatStyle(includingFractionalSeconds: true).parse(text)) ?? (try? Date.ISO8601FormatStyle().parse(text))
+    let text = text.uppercased()
+    return (try? Date.ISO8601FormatStyle(includingFractionalSeconds: true).parse(text)) ?? (try? Date.ISO8601FormatStyle().parse(text))
 }

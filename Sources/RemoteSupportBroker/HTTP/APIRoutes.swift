@@ -267,6 +267,11 @@ struct APIRoutes: Sendable {
             limit = n
         }
         let after = try q["after"].map(String.init).flatMap { $0.isEmpty ? nil : try PageCursor($0) }
+        // A cursor's time must convert back to milliseconds (Int64) in the store: one far outside years
+        // 0...9999 would trap there.
+        if let after, abs(after.created.timeIntervalSince1970) > 253_402_300_800 {
+            throw DomainError(.invalidField, "not a page cursor")
+        }
         let method = q["method"].map(String.init).flatMap { $0.isEmpty ? nil : JoinMethod(rawValue: $0) }
         let query = SessionQuery(statuses: statuses, agentID: agent, joinMethod: method, text: q["q"].map(String.init),
                                  createdFrom: try date("from"), createdBefore: try date("before"), limit: limit, after: after)

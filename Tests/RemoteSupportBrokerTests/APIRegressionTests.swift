@@ -1,0 +1,119 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import Logging
+import RemoteSupportBroker
+import Testing
+
+/// What the HTTP API got wrong once (found by schemathesis against Resources/openapi.yaml, see
+/// Tests/API/run-schemathesis.sh, or by reading the routes while writing that document), each against a
+/// real in-process broker.
+@Suite("HTTP API regressions")
+struct APIRegressionTests {
+    /// A page cursor whose time does not fit the store's Int64 milliseconds crashed the broker (a trap in
+    /// `Date.millisecondsSince1970` while the store built its query): now a 400 like any bad cursor.
+    @Test func outOfRangePageCursorIsABadRequestNotACrash() async throws {
+        try await withBroker { api in
+            let token = try await api.adminToken()
+            for milliseconds in ["9223372036854775807", "-9223372036854775808", "9223372036854775000"] {
+                let (status, body, _) = try await api.request("GET",
+                    "/api/v1/sessions?after=\(milliseconds).0b7a3c2e-9f7e-4d1e-8a51-3c4f1b2d6e7f", token: token)
+                #expect(status == 400, "after=\(milliseconds)")
+                #expect(body["error"] as? String == "invalid-field")
+            }
+            // A cursor in range still works, and the broker is still up.
+            let (status, _, _) = try await api.request("GET", "/api/v1/sessions?after=1700000000000.0b7a3c2e-9f7e-4d1e-8a51-3c4f1b2d6e7f",
+                                                       token: token)
+            #expect(status == 200)
+            #expect(try await api.request("GET", "/health").status == 200)
+        }
+    }
+
+    /// RFC 3339 allows "t" and "z" in lower case; the time filters refused them (400).
+    @Test func lowerCaseRFC3339TimesAreAccepted() async throws {
+        try await withBroker { api in
+            let token = try await api.adminToken()
+            #expect(try await api.request("GET", "/api/v1/sessions?from=2024-01-01t00:00:00z", token: token).status == 200)
+            #expect(try await api.request("GET", "/api/v1/audit?since=2024-01-01t00:00:00.5z", token: token).status == 200)
+            #expect(try await api.request("GET", "/api/v1/audit?since=2024-01-01x00:00:00z", token: token).status == 400)
+        }
+    }
+
+    /// A call without usable credentials is 401 with `WWW-Authenticate: Bearer` (RFC 9110 requires the
+    /// challenge; the route set it, but the error middleware dropped the HTTPError's headers).
+    @Test func unauthenticatedCallsCarryTheBearerChallenge() async throws {
+        try await withBroker { api in
+            for authorization in [nil, "Basic YWRtaW46YWRtaW4="] {
+                let (status, body, headers) = try await api.request("GET", "/api/v1/agents", authorization: authorization)
+                #expect(status == 401)
+                #expect(headers["www-authenticate"] == "Bearer")
+                #expect(body["message"] is String)
+                #expect(headers["content-type"]?.hasPrefix("application/json") == true)
+            }
+        }
+    }
+}
+
+// MARK: Support
+
+/// A broker on loopback with a fresh SQLite store, stopped (and its folder removed) afterwards.
+private func withBroker(_ body: (APIClient) async throws -> Void) async throws {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("api-regression-\(UUID().uuidString)")
+    defer { try? FileManager.default.removeItem(at: folder) }
+    var configuration = BrokerConfiguration()
+    configuration.port = 0
+    configuration.protocolPort = 0
+    configuration.dataDirectory = folder.path
+    configuration.passwordHashing = .testing
+    var logger = Logger(label: "api-regression")
+    logger.logLevel = .warning
+    let broker = try await Broker.start(configuration, logger: logger)
+    let client = APIClient(base: "http://127.0.0.1:\(broker.httpPort)", firstAdmin: broker.firstAdmin)
+    do {
+        try await body(client)
+    } catch {
+        try? await broker.stop()
+        throw error
+    }
+    try await broker.stop()
+}
+
+private struct APIClient: Sendable {
+    let base: String
+    let firstAdmin: (email: String, password: String)?
+
+    /// The first admin's token, after changing the one-time password.
+    func adminToken() async throws -> String {
+        let admin = try #require(firstAdmin)
+        let (loginStatus, login, _) = try await request("POST", "/api/v1/login", json: ["email": admin.email, "password": admin.password])
+        try #require(loginStatus == 200)
+        let first = try #require(login["token"] as? String)
+        let (changeStatus, changed, _) = try await request("POST", "/api/v1/me/password",
+                                                           json: ["current": admin.password, "new": "regression test password"],
+                                                           token: first)
+        try #require(changeStatus == 200)
+        return try #require(changed["token"] as? String)
+    }
+
+    func request(_ method: String, _ path: String, json: [String: String]? = nil, token: String? = nil,
+                 authorization: String? = nil) async throws -> (status: Int, body: [String: Any], headers: [String: String]) {
+        // headers: by lowercase name
+        var request = URLRequest(url: URL(string: base + path)!)
+        request.httpMethod = method
+        if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
+        if let authorization { request.setValue(authorization, forHTTPHeaderField: "Authorization") }
+        if let json {
+            request.httpBody = try JSONSerialization.data(withJSONObject: json)
+            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        }
+        let (data, response) = try await URLSession.shared.data(for: request)
+        let http = try #require(response as? HTTPURLResponse)
+        var headers: [String: String] = [:]
+        for (name, value) in http.allHeaderFields {
+            if let name = name as? String, let value = value as? String { headers[name.lowercased()] = value }
+        }
+        let body = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:]
+        return (http.statusCode, body, headers)
+    }
+}
