@@ -99,6 +99,10 @@ public final class SessionHub: Sendable {
 
     var connectionCount: Int { state.withLock { $0.links.count } }
 
+    /// The largest output backlog of any link now (bytes waiting for a transport): bounded by the relay
+    /// cap plus one read's worth of records. For tests and diagnostics.
+    var largestBacklog: Int { state.withLock { Array($0.links.values) }.map(\.backlog).max() ?? 0 }
+
     /// Serves one link until its transport ends: reads, handles events in order, and writes.
     /// `inbound` yields received bytes; a thrown error ends the connection as lost.
     func serve(_ link: PeerLink, inbound: some AsyncSequence<ByteBuffer, any Error>) async {

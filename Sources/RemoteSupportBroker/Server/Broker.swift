@@ -253,6 +253,7 @@ private struct HubService: Service {
 
 private struct WebhookService: Service {
     let webhooks: WebhookDispatcher
-    /// Delivers until the graceful shutdown reaches it (last: what the hub's shutdown queued still goes).
+    /// Delivers until the graceful shutdown reaches it (last of all services); what is still queued then is
+    /// dropped and counted in the log.
     func run() async throws { await cancelWhenGracefulShutdown { await webhooks.run() } }
 }

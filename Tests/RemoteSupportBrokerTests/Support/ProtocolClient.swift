@@ -22,6 +22,10 @@ final class ProtocolClient<Peer: PeerConnection>: @unchecked Sendable {
     private var task: Task<Void, Never>?
     /// Set to stop reading (a viewer that stalls): bytes stay in the socket.
     let readingPaused = NIOLockedValueBox(false)
+    /// Set to go silent: no reads, no writes, no timers (a peer that stopped answering).
+    let frozen = NIOLockedValueBox(false)
+    /// Bytes to send after the state machine's output (raw frames for tests that bypass it).
+    private var raw: [UInt8] = []
     private(set) var finished = false
 
     init(_ peer: Peer) {
@@ -63,14 +67,18 @@ final class ProtocolClient<Peer: PeerConnection>: @unchecked Sendable {
                     let messages = inbound.messages(maxSize: 1 << 20).compactMap { message -> ByteBuffer? in
                         if case .binary(let b) = message { return b } else { return nil }
                     }
-                    await self.pump(inbound: messages, write: { bytes in
+                    let carry = NIOLockedValueBox<[UInt8]>([])  // a frame cut between two writes
+                    await self.pump(inbound: messages, write: { chunk in
                         // One frame per message (PROTOCOL.md 2).
+                        let bytes = carry.withLockedValue { c in defer { c = [] }; return c + chunk }
                         var offset = 0
                         while offset + 4 <= bytes.count {
                             let n = Int(bytes[offset]) << 24 | Int(bytes[offset + 1]) << 16 | Int(bytes[offset + 2]) << 8 | Int(bytes[offset + 3])
+                            guard offset + 4 + n <= bytes.count else { break }
                             try await outbound.write(.binary(ByteBuffer(bytes: bytes[offset..<(offset + 4 + n)])))
                             offset += 4 + n
                         }
+                        carry.withLockedValue { $0 = Array(bytes[offset...]) }
                     })
                 }
                 _ = try? await client.run()
@@ -86,10 +94,26 @@ final class ProtocolClient<Peer: PeerConnection>: @unchecked Sendable {
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
                 // Writer: output in order; also the ticker.
-                let ticker = Task { while !Task.isCancelled { try? await Task.sleep(for: .seconds(1)); self.with { $0.tick(now: Self.now()) } } }
+                let ticker = Task {
+                    while !Task.isCancelled {
+                        try? await Task.sleep(for: .milliseconds(250))
+                        if !self.frozen.withLockedValue({ $0 }) { self.with { $0.tick(now: Self.now()) } }
+                    }
+                }
                 defer { ticker.cancel() }
                 for await _ in self.wakes {
-                    let (bytes, closed) = self.lock.withLock { (self.peer.takeOutput(), self.peer.isClosed) }
+                    if self.frozen.withLockedValue({ $0 }) { continue }
+                    let (bytes, closed) = self.lock.withLock {
+                        var out = self.peer.takeOutput()
+                        if !self.raw.isEmpty {
+                            // At most 1 MiB at a time: the rest waits for the next wake.
+                            let n = min(self.raw.count, 1 << 20)
+                            out += self.raw[..<n]
+                            self.raw.removeFirst(n)
+                            if !self.raw.isEmpty { self.wake.yield() }
+                        }
+                        return (out, self.peer.isClosed)
+                    }
                     if !bytes.isEmpty { do { try await write(bytes) } catch { return } }
                     if closed && bytes.isEmpty { return }
                     if closed { continue }
@@ -97,7 +121,9 @@ final class ProtocolClient<Peer: PeerConnection>: @unchecked Sendable {
             }
             do {
                 for try await buffer in inbound {
-                    while readingPaused.withLockedValue({ $0 }) { try await Task.sleep(for: .milliseconds(20)) }
+                    while readingPaused.withLockedValue({ $0 }) || frozen.withLockedValue({ $0 }) {
+                        try await Task.sleep(for: .milliseconds(20))
+                    }
                     lock.withLock {
                         buffer.withUnsafeReadableBytes { peer.receive($0, now: Self.now()) }
                         while let e = peer.nextEvent() { deliver(e) }
@@ -154,6 +180,15 @@ final class ProtocolClient<Peer: PeerConnection>: @unchecked Sendable {
             return event
         }
     }
+
+    /// Queues raw bytes to send after the state machine's output.
+    func sendRaw(_ bytes: [UInt8]) {
+        lock.withLock { raw += bytes }
+        wake.yield()
+    }
+
+    /// Raw bytes queued and not yet handed to the transport.
+    var rawPending: Int { lock.withLock { raw.count } }
 
     /// Every event received and not yet taken by `next`.
     var pending: [ProtocolEvent] { lock.withLock { events } }
