@@ -16,6 +16,7 @@ let package = Package(
         // The broker as a library (embeddable) and as the `rs-broker` server.
         .library(name: "RemoteSupportBroker", targets: ["RemoteSupportBroker"]),
         .executable(name: "rs-broker", targets: ["rs-broker"]),
+        .executable(name: "broker-bench", targets: ["broker-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -176,6 +177,22 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Sources/BrokerServer"
+        ),
+        // broker-bench: rs-broker's relay throughput and round trips beside nginx and websockify, idle
+        // connections' memory, lobby latency (Benchmarks/BrokerBench/run.sh drives it).
+        .executableTarget(
+            name: "broker-bench",
+            dependencies: [
+                "RemoteSupportCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Benchmarks/BrokerBench",
+            exclude: ["run.sh"]
         ),
         .testTarget(
             name: "RemoteSupportBrokerTests",
