@@ -219,7 +219,8 @@ struct APIRoutes: Sendable {
         let hub = self.hub
         let body = ResponseBody { writer in
             let (stream, continuation) = AsyncStream.makeStream(of: LobbyStreamItem.self, bufferingPolicy: .bufferingNewest(4096))
-            let subscription = hub.subscribeLobby(agent: caller.agent) { continuation.yield(.change($0)) }
+            let subscription = hub.subscribeLobby(agent: caller.agent, deliver: { continuation.yield(.change($0)) },
+                                                  finish: { continuation.finish() })
             defer { hub.unsubscribeLobby(subscription) }
             let keepalive = Task {
                 while !Task.isCancelled {

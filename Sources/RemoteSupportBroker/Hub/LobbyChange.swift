@@ -36,6 +36,8 @@ struct LobbySubscriber: Sendable {
     let agent: Agent
     /// Called under the hub's lock: must not block (queue the change and return).
     let deliver: @Sendable (LobbyDelivery) -> Void
+    /// Called when the broker shuts down: end the stream (so the request it serves can finish).
+    var finish: @Sendable () -> Void = {}
 }
 
 /// One lobby change for one subscriber.

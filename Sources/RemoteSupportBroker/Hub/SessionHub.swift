@@ -587,14 +587,15 @@ public final class SessionHub: Sendable {
 
     /// Follows the lobby for `agent` (the console's live list): the waiting sessions now, then changes.
     /// Returns a handle for `unsubscribe`.
-    func subscribeLobby(agent: Agent, deliver: @escaping @Sendable (LobbyDelivery) -> Void) -> Int {
+    func subscribeLobby(agent: Agent, deliver: @escaping @Sendable (LobbyDelivery) -> Void,
+                        finish: @escaping @Sendable () -> Void = {}) -> Int {
         state.withLock { s in
             for slot in s.slots.values where !slot.connected && slot.session.isVisible(to: agent) {
                 deliver(.added(slot.session))
             }
             let id = s.nextSubscriberID
             s.nextSubscriberID += 1
-            s.subscribers[id] = LobbySubscriber(agent: agent, deliver: deliver)
+            s.subscribers[id] = LobbySubscriber(agent: agent, deliver: deliver, finish: finish)
             return id
         }
     }
@@ -663,11 +664,12 @@ public final class SessionHub: Sendable {
 
     /// Refuses new connections and tells every peer the broker is going (`shutting-down`, resumable).
     func beginShutdown() {
-        let links = state.withLock { s in
+        let (links, subscribers) = state.withLock { s in
             s.shuttingDown = true
-            return Array(s.links.values)
+            return (Array(s.links.values), Array(s.subscribers.values))
         }
         for link in links { link.withConnection { $0.close(.shuttingDown, "the broker is shutting down") } }
+        for subscriber in subscribers { subscriber.finish() }
     }
 
     /// Waits until every link's transport is gone, or `timeout` passed; then aborts the rest.
