@@ -104,17 +104,7 @@ struct Settings {
             guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
                 throw ValidationError("--config: cannot read \(file)")
             }
-            for (number, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-                let line = raw.trimmingCharacters(in: .whitespaces)
-                if line.isEmpty || line.hasPrefix("#") { continue }
-                guard let eq = line.firstIndex(of: "=") else {
-                    throw ValidationError("\(file):\(number + 1): expected `key = value`")
-                }
-                let key = line[..<eq].trimmingCharacters(in: .whitespaces)
-                var value = line[line.index(after: eq)...].trimmingCharacters(in: .whitespaces)
-                if value.count >= 2, value.hasPrefix("\""), value.hasSuffix("\"") { value = String(value.dropFirst().dropLast()) }
-                values[key] = value
-            }
+            do { values = try ConfigFile.parse(text) } catch { throw ValidationError("--config \(file): \(error)") }
         }
         for (name, value) in environment where name.hasPrefix("RS_") {
             values[name.dropFirst(3).lowercased().replacingOccurrences(of: "_", with: "-")] = value

@@ -8,7 +8,7 @@ cd "$(dirname "$0")/../.."
 seconds=${1:-20}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(decoder ppm rfb link frame enduser agent broker)
+[ ${#targets[@]} -gt 0 ] || targets=(decoder ppm rfb link frame enduser agent broker api)
 
 out=.build-fuzz
 mkdir -p "$out"
@@ -51,10 +51,13 @@ for t in "${targets[@]}"; do
     enduser) src=(Tests/Fuzz/ProtocolFuzz.swift Tests/Fuzz/EndUserFuzz.swift) ;;
     agent) src=(Tests/Fuzz/ProtocolFuzz.swift Tests/Fuzz/AgentFuzz.swift) ;;
     broker) src=(Tests/Fuzz/ProtocolFuzz.swift Tests/Fuzz/BrokerFuzz.swift) ;;
+    # The broker's own request parsing: query filters, JSON bodies, webhook rules, config file.
+    api) src=(Tests/Fuzz/APIFuzz.swift Sources/RemoteSupportBroker/HTTP/QueryFilters.swift Sources/RemoteSupportBroker/HTTP/APIRequests.swift
+              Sources/RemoteSupportBroker/Ops/Webhooks/WebhookRules.swift Sources/RemoteSupportBroker/Server/ConfigFile.swift) ;;
     *) echo "unknown fuzz target $t" >&2; exit 2 ;;
   esac
   bin="$out/fuzz-$t"
-  if [ ! -x "$bin" ] || [ -n "$(find Sources/RemoteSupportCore Tests/Fuzz -newer "$bin" -name '*.swift')" ]; then
+  if [ ! -x "$bin" ] || [ -n "$(find Sources/RemoteSupportCore Sources/RemoteSupportBroker Tests/Fuzz -newer "$bin" -name '*.swift')" ]; then
     quiet swiftc -sanitize=fuzzer,address -parse-as-library "${common[@]}" $core "${src[@]}" -o "$bin"
   fi
   corpus="$out/corpus-$t"

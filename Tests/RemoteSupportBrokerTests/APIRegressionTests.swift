@@ -3,7 +3,8 @@ import Foundation
 import FoundationNetworking
 #endif
 import Logging
-import RemoteSupportBroker
+@testable import RemoteSupportBroker
+import RemoteSupportCore
 import Testing
 
 /// What the HTTP API got wrong once (found by schemathesis against Resources/openapi.yaml, see
@@ -115,5 +116,30 @@ private struct APIClient: Sendable {
         }
         let body = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:]
         return (http.statusCode, body, headers)
+    }
+}
+
+/// Findings of the `api` fuzz target (Tests/Fuzz/APIFuzz.swift), kept as tests.
+struct APIFuzzFindingTests {
+    /// "hTtps://..." is a valid URL (schemes ignore case): accepted, and kept with the scheme in lower case.
+    @Test func webhookSchemeIsNormalised() throws {
+        #expect(try WebhookRules.validURL("hTtps://hooks.example.com/rs?x=1") == "https://hooks.example.com/rs?x=1")
+        #expect(try WebhookRules.validURL("HTTP://h.example/") == "http://h.example/")
+    }
+
+    @Test func queryFiltersRefuseWhatTheStoreCannotTake() throws {
+        #expect(throws: DomainError(.invalidField)) { try QueryFilters.sessions(["from": "99999-01-01T00:00:00Z"]) }
+        #expect(throws: DomainError(.invalidField)) { try QueryFilters.sessions(["limit": "0"]) }
+        #expect(throws: DomainError(.invalidField)) { try QueryFilters.audit(["before": "-1"]) }
+        #expect(try QueryFilters.sessions(["status": "waiting,ended", "limit": "500"]).limit == 500)
+        #expect(QueryFilters.parameters([("a", "1"), ("a", "2")]) == ["a": "1"])
+    }
+
+    /// "\r\n" is one Character: a config file with Windows line ends was read as one line.
+    @Test func configFileLines() throws {
+        #expect(try ConfigFile.parse("# c\nport = 8080\n data-url = \"x y\" \r\n") == ["port": "8080", "data-url": "x y"])
+        #expect(throws: ConfigurationError.self) { try ConfigFile.parse("port 8080") }
+        #expect(throws: ConfigurationError.self) { try ConfigFile.parse("= 1") }
+        #expect(try ConfigFile.parse("a = 1\r\nb = 2\rc = 3") == ["a": "1", "b": "2", "c": "3"])
     }
 }

@@ -36,11 +36,6 @@ struct AgentBody: ResponseEncodable {
     }
 }
 
-struct LoginRequest: Decodable {
-    let email: String
-    let password: String
-}
-
 struct LoginBody: ResponseEncodable {
     let token: String
     let expires: String
@@ -52,24 +47,6 @@ struct MeBody: ResponseEncodable {
     let agent: AgentBody
     let mustChangePassword: Bool
     let organisation: String
-}
-
-struct ProfileRequest: Decodable {
-    let name: String?
-    let email: String?
-    let jobTitle: String?
-}
-
-struct PasswordRequest: Decodable {
-    let current: String
-    let new: String
-}
-
-struct CreateAgentRequest: Decodable {
-    let email: String
-    let name: String
-    let jobTitle: String?
-    let role: String?
 }
 
 struct CreatedAgentBody: ResponseEncodable {
@@ -90,22 +67,12 @@ struct LinkBody: ResponseEncodable {
     let link: String
 }
 
-struct InvitationRequest: Decodable {
-    let ticket: String?
-    let endUserName: String?
-    let lifetimeSeconds: Int?
-}
-
 struct InvitationBody: ResponseEncodable {
     let id: String
     let link: String
     let expires: String
     let ticket: String?
     let endUserName: String?
-}
-
-struct ShortenRequest: Decodable {
-    let link: String
 }
 
 struct ShortLinkBody: ResponseEncodable {
@@ -115,20 +82,8 @@ struct ShortLinkBody: ResponseEncodable {
     let expires: String
 }
 
-struct EmailRequest: Decodable {
-    let to: String
-    let link: String
-    /// A live connection ID of the caller's to include (6 digits).
-    let connectionID: String?
-}
-
 struct EmailBody: ResponseEncodable {
     let subject: String
-}
-
-struct ConnectionIDRequest: Decodable {
-    let ticket: String?
-    let endUserName: String?
 }
 
 struct ConnectionIDBody: ResponseEncodable {
@@ -265,10 +220,4 @@ struct HealthBody: ResponseEncodable {
 /// RFC 3339 with milliseconds, UTC.
 func rfc3339(_ date: Date) -> String {
     date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
-}
-
-/// Parses RFC 3339 (with or without fractional seconds; "t" and "z" may be lower case, RFC 3339 5.6).
-func parseRFC3339(_ text: String) -> Date? {
-    let text = text.uppercased()
-    return (try? Date.ISO8601FormatStyle(includingFractionalSeconds: true).parse(text)) ?? (try? Date.ISO8601FormatStyle().parse(text))
 }

@@ -240,42 +240,7 @@ struct APIRoutes: Sendable {
 
     @Sendable func sessions(_ request: Request, context: BrokerRequestContext) async throws -> SessionListBody {
         let token = try token(request)
-        let q = request.uri.queryParameters
-        var statuses: Set<SessionStatus>?
-        if let text = q["status"].map(String.init), !text.isEmpty {
-            statuses = Set(try text.split(separator: ",").map { part -> SessionStatus in
-                guard let status = SessionStatus(rawValue: String(part)) else {
-                    throw DomainError(.invalidField, "status must be waiting, connected, ended, cancelled or expired")
-                }
-                return status
-            })
-        }
-        func date(_ name: String) throws -> Date? {
-            guard let text = q[name[...]].map(String.init), !text.isEmpty else { return nil }
-            guard let d = parseRFC3339(text) else { throw DomainError(.invalidField, "\(name) must be an RFC 3339 time") }
-            return d
-        }
-        var agent: AgentID?
-        if let text = q["agent"].map(String.init), !text.isEmpty {
-            guard let id = AgentID(text) else { throw DomainError(.invalidField, "agent must be an agent id") }
-            agent = id
-        }
-        var limit = 50
-        if let text = q["limit"].map(String.init), !text.isEmpty {
-            guard let n = Int(text), n >= 1, n <= SessionQuery.maximumLimit else {
-                throw DomainError(.invalidField, "limit must be 1 to \(SessionQuery.maximumLimit)")
-            }
-            limit = n
-        }
-        let after = try q["after"].map(String.init).flatMap { $0.isEmpty ? nil : try PageCursor($0) }
-        // A cursor's time must convert back to milliseconds (Int64) in the store: one far outside years
-        // 0...9999 would trap there.
-        if let after, abs(after.created.timeIntervalSince1970) > 253_402_300_800 {
-            throw DomainError(.invalidField, "not a page cursor")
-        }
-        let method = q["method"].map(String.init).flatMap { $0.isEmpty ? nil : JoinMethod(rawValue: $0) }
-        let query = SessionQuery(statuses: statuses, agentID: agent, joinMethod: method, text: q["q"].map(String.init),
-                                 createdFrom: try date("from"), createdBefore: try date("before"), limit: limit, after: after)
+        let query = try QueryFilters.sessions(QueryFilters.parameters(request.uri.queryParameters.map { (String($0.key), String($0.value)) }))
         let (page, total) = try await desk.allSessions(token, query)
         return SessionListBody(sessions: page.items.map(SessionBody.init), total: total, next: page.next?.description)
     }
@@ -296,29 +261,7 @@ struct APIRoutes: Sendable {
 
     @Sendable func audit(_ request: Request, context: BrokerRequestContext) async throws -> AuditListBody {
         let token = try token(request)
-        let q = request.uri.queryParameters
-        var query = AuditQuery()
-        if let text = q["action"].map(String.init), !text.isEmpty { query.action = AuditAction(rawValue: text) }
-        if let text = q["agent"].map(String.init), !text.isEmpty {
-            guard let id = AgentID(text) else { throw DomainError(.invalidField, "agent must be an agent id") }
-            query.agentID = id
-        }
-        if let text = q["since"].map(String.init), !text.isEmpty {
-            guard let d = parseRFC3339(text) else { throw DomainError(.invalidField, "since must be an RFC 3339 time") }
-            query.since = d
-        }
-        if let text = q["until"].map(String.init), !text.isEmpty {
-            guard let d = parseRFC3339(text) else { throw DomainError(.invalidField, "until must be an RFC 3339 time") }
-            query.until = d
-        }
-        if let text = q["before"].map(String.init), !text.isEmpty {
-            guard let n = Int64(text), n > 0 else { throw DomainError(.invalidField, "before must be a sequence number") }
-            query.before = n
-        }
-        if let text = q["limit"].map(String.init), !text.isEmpty {
-            guard let n = Int(text), n >= 1, n <= 500 else { throw DomainError(.invalidField, "limit must be 1 to 500") }
-            query.limit = n
-        }
+        let query = try QueryFilters.audit(QueryFilters.parameters(request.uri.queryParameters.map { (String($0.key), String($0.value)) }))
         return AuditListBody(events: try await desk.auditLog(token, query).map(AuditEventBody.init))
     }
 

@@ -77,9 +77,3 @@ public struct BrokerConfiguration: Sendable {
         return try PublicURL("\(usesTLS ? "https" : "http")://\(h):\(httpPort)")
     }
 }
-
-/// A configuration the broker cannot start with: the message names the flag and what to do.
-public struct ConfigurationError: Error, CustomStringConvertible {
-    public let description: String
-    public init(_ description: String) { self.description = description }
-}

@@ -8,7 +8,8 @@ enum WebhookRules {
     static let maximumHooks = 50
     static let maximumURLLength = 2048
 
-    /// The URL as given, when it is an http(s) URL with a host and without credentials.
+    /// The URL as given with its scheme in lower case, when it is an http(s) URL with a host and without
+    /// credentials.
     static func validURL(_ text: String) throws(DomainError) -> String {
         guard !text.isEmpty else { throw DomainError(.invalidField, "url is required") }
         guard text.utf8.count <= maximumURLLength else {
@@ -27,7 +28,8 @@ enum WebhookRules {
         guard parts.user == nil, parts.password == nil else {
             throw DomainError(.invalidField, "url must not contain a user name or password")
         }
-        return text
+        // "HTTPS://" is valid (schemes ignore case) but stored and shown as "https://" (a fuzzing finding).
+        return scheme + text.dropFirst(scheme.count)
     }
 
     /// The filter to keep: all events for nil or empty, else the named ones (deduplicated, in canonical order).
