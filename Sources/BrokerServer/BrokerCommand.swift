@@ -19,7 +19,7 @@ struct BrokerCommand: AsyncParsableCommand {
     @Option(help: "A config file of `key = value` lines (keys are the long option names).") var config: String?
     @Option(help: "Address to listen on (default 127.0.0.1; others need TLS or --allow-plaintext).") var host: String?
     @Option(help: "HTTP(S) and WebSocket port (default 8080; 0 picks a free one).") var port: Int?
-    @Option(help: "TCP port of the wire protocol (default 8081; 0 picks a free one; -1 turns it off).") var protocolPort: Int?
+    @Option(help: "TCP port of the wire protocol (default 8081; 0 picks a free one; --protocol-port=-1 turns it off).") var protocolPort: Int?
     @Option(help: "The base URL in links (default http(s)://host:port).") var publicURL: String?
     @Option(help: "Folder of the SQLite store (default ./rs-data).") var data: String?
     @Option(help: "PostgreSQL URL instead of SQLite (postgres://user:pass@host:5432/db?sslmode=require).") var databaseURL: String?

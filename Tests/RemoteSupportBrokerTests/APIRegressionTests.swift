@@ -3,6 +3,8 @@ import Foundation
 import FoundationNetworking
 #endif
 import Logging
+import NIOCore
+import NIOPosix
 @testable import RemoteSupportBroker
 import RemoteSupportCore
 import Testing
@@ -46,13 +48,34 @@ struct APIRegressionTests {
     @Test func unauthenticatedCallsCarryTheBearerChallenge() async throws {
         try await withBroker { api in
             for authorization in [nil, "Basic YWRtaW46YWRtaW4="] {
-                let (status, body, headers) = try await api.request("GET", "/api/v1/agents", authorization: authorization)
+                // On a plain socket: URLSession (libcurl) acts on 401 challenges itself and may hide them.
+                let head = try await rawResponseHead(port: api.port, path: "/api/v1/agents", authorization: authorization)
+                #expect(head.hasPrefix("HTTP/1.1 401"), "\(head)")
+                #expect(head.lowercased().contains("\r\nwww-authenticate: bearer\r\n"), "\(head)")
+                #expect(head.lowercased().contains("\r\ncontent-type: application/json"), "\(head)")
+                let (status, body, _) = try await api.request("GET", "/api/v1/agents", authorization: authorization)
                 #expect(status == 401)
-                #expect(headers["www-authenticate"] == "Bearer")
                 #expect(body["message"] is String)
-                #expect(headers["content-type"]?.hasPrefix("application/json") == true)
             }
         }
+    }
+}
+
+/// The status line and headers of a GET, read from a plain socket.
+private func rawResponseHead(port: Int, path: String, authorization: String?) async throws -> String {
+    let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        .connect(host: "127.0.0.1", port: port) { channel in
+            channel.eventLoop.makeCompletedFuture { try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel) }
+        }
+    return try await channel.executeThenClose { inbound, outbound in
+        let auth = authorization.map { "Authorization: \($0)\r\n" } ?? ""
+        try await outbound.write(ByteBuffer(string: "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\n\(auth)Connection: close\r\n\r\n"))
+        var text = ""
+        for try await buffer in inbound {
+            text += String(buffer: buffer)
+            if let end = text.range(of: "\r\n\r\n") { return String(text[..<end.upperBound]) }
+        }
+        return text
     }
 }
 
@@ -70,7 +93,7 @@ private func withBroker(_ body: (APIClient) async throws -> Void) async throws {
     var logger = Logger(label: "api-regression")
     logger.logLevel = .warning
     let broker = try await Broker.start(configuration, logger: logger)
-    let client = APIClient(base: "http://127.0.0.1:\(broker.httpPort)", firstAdmin: broker.firstAdmin)
+    let client = APIClient(base: "http://127.0.0.1:\(broker.httpPort)", port: broker.httpPort, firstAdmin: broker.firstAdmin)
     do {
         try await body(client)
     } catch {
@@ -82,6 +105,7 @@ private func withBroker(_ body: (APIClient) async throws -> Void) async throws {
 
 private struct APIClient: Sendable {
     let base: String
+    let port: Int
     let firstAdmin: (email: String, password: String)?
 
     /// The first admin's token, after changing the one-time password.
