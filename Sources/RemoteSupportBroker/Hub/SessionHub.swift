@@ -103,12 +103,13 @@ public final class SessionHub: Sendable {
     /// cap plus one read's worth of records. For tests and diagnostics.
     var largestBacklog: Int { state.withLock { Array($0.links.values) }.map(\.backlog).max() ?? 0 }
 
-    /// Serves one link until its transport ends: reads, handles events in order, and writes.
-    /// `inbound` yields received bytes; a thrown error ends the connection as lost.
-    func serve(_ link: PeerLink, inbound: some AsyncSequence<ByteBuffer, any Error>) async {
-        metrics.connectionOpened()
+    /// Serves one link until its transport ends: reads, handles events in order, and writes with a writer
+    /// task (`inbound` yields received bytes; a thrown error ends the connection as lost). For transports
+    /// with an async API (WebSocket); TCP is served by `PeerChannelHandler` on its event loop.
+    func serve(_ link: PeerLink, inbound: some AsyncSequence<ByteBuffer, any Error>, writer: some AsyncWritingTransport) async {
+        attach(link)
         await withTaskGroup(of: Void.self) { group in
-            group.addTask { await self.write(link) }
+            group.addTask { await self.write(link, to: writer) }
             do {
                 for try await bytes in inbound {
                     let events = bytes.withUnsafeReadableBytes { link.receive($0, now: monotonicMilliseconds()) }
@@ -124,26 +125,32 @@ public final class SessionHub: Sendable {
             link.transportDidClose()
             await group.waitForAll()
         }
-        state.withLock { _ = $0.links.removeValue(forKey: link.id) }
+        detach(link)
     }
 
+    /// A link starts being served.
+    func attach(_ link: PeerLink) { metrics.connectionOpened() }
+
+    /// A link's transport is gone and its last events handled: forgotten.
+    func detach(_ link: PeerLink) { state.withLock { _ = $0.links.removeValue(forKey: link.id) } }
+
     /// The link's writer: the one task that writes to its transport.
-    private func write(_ link: PeerLink) async {
+    private func write(_ link: PeerLink, to transport: some AsyncWritingTransport) async {
         for await _ in link.wakes {
             while true {
                 let (bytes, closed) = link.takeOutput()
                 if !bytes.isEmpty {
                     do {
-                        try await link.transport.write(bytes)
+                        try await transport.write(bytes)
                     } catch {
                         link.wrote(bytes.count)
-                        link.transport.abort()
+                        transport.abort()
                         return
                     }
                     link.wrote(bytes.count)
                 }
                 if closed {
-                    await link.transport.finish()
+                    await transport.finish()
                     return
                 }
                 if bytes.isEmpty { break }
@@ -430,7 +437,7 @@ public final class SessionHub: Sendable {
         }
     }
 
-    private func relay(_ record: SessionRecord, from link: PeerLink) {
+    func relay(_ record: SessionRecord, from link: PeerLink) {
         guard let partner = link.partner else { return }  // the other side is away: dropped (13)
         let delivered: Bool = partner.withConnection { c in
             guard c.isConnected else { return false }

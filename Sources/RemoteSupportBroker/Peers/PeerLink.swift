@@ -30,6 +30,7 @@ public final class PeerLink: Sendable {
         /// Bytes taken from the state machine and being written now.
         var writing = 0
         var roomWaiters: [CheckedContinuation<Void, Never>] = []
+        var roomCallbacks: [@Sendable () -> Void] = []
         var closedAt: UInt64?
         var transportClosed = false
         /// Who the hub knows this peer to be.
@@ -59,7 +60,7 @@ public final class PeerLink: Sendable {
             let result = try body(s.connection)
             return (result, s.connection.pendingOutputCount > 0 || s.connection.isClosed)
         }
-        if hasOutput { wake.yield() }
+        if hasOutput { wakeWriter() }
         return result
     }
 
@@ -111,13 +112,25 @@ public final class PeerLink: Sendable {
     /// `count` bytes left for the transport: readers waiting for room go on once the backlog is under half
     /// the cap.
     func wrote(_ count: Int) {
-        let waiters: [CheckedContinuation<Void, Never>] = state.withLockedValue { s in
+        let (waiters, callbacks) = state.withLockedValue { s -> ([CheckedContinuation<Void, Never>], [@Sendable () -> Void]) in
             s.writing -= count
-            guard s.connection.pendingOutputCount + s.writing <= outputCap / 2 else { return [] }
-            defer { s.roomWaiters.removeAll() }
-            return s.roomWaiters
+            guard s.connection.pendingOutputCount + s.writing <= outputCap / 2 else { return ([], []) }
+            defer { s.roomWaiters.removeAll(); s.roomCallbacks.removeAll() }
+            return (s.roomWaiters, s.roomCallbacks)
         }
         for w in waiters { w.resume() }
+        for c in callbacks { c() }
+    }
+
+    /// Calls `resume` once this link's backlog is back under half its cap (at once if it is not over the
+    /// cap, or the transport is gone); false when it is not over the cap, so nothing will be called.
+    func whenRoom(_ resume: @escaping @Sendable () -> Void) -> Bool {
+        let waiting = state.withLockedValue { s in
+            guard !s.transportClosed, s.connection.pendingOutputCount + s.writing > outputCap else { return false }
+            s.roomCallbacks.append(resume)
+            return true
+        }
+        return waiting
     }
 
     /// Suspends while this link's backlog is over its cap (and it is open). Called by the partner's reader.
@@ -134,16 +147,19 @@ public final class PeerLink: Sendable {
     }
 
     /// Wakes the writer (after something was queued from outside `withConnection`).
-    func wakeWriter() { wake.yield() }
+    func wakeWriter() {
+        if let direct = transport as? any DirectWritingTransport { direct.outputReady() } else { wake.yield() }
+    }
 
     /// The transport is gone: nothing will be written any more; readers waiting for room go on.
     func transportDidClose() {
-        let waiters = state.withLockedValue { s in
+        let (waiters, callbacks) = state.withLockedValue { s -> ([CheckedContinuation<Void, Never>], [@Sendable () -> Void]) in
             s.transportClosed = true
-            defer { s.roomWaiters.removeAll() }
-            return s.roomWaiters
+            defer { s.roomWaiters.removeAll(); s.roomCallbacks.removeAll() }
+            return (s.roomWaiters, s.roomCallbacks)
         }
         for w in waiters { w.resume() }
+        for c in callbacks { c() }
         wake.finish()
     }
 

@@ -1,29 +1,21 @@
 import NIOCore
 
-/// How a peer's bytes leave the broker: a TCP(+TLS) byte stream or WebSocket messages. Only the link's
-/// writer task calls `write`; `abort` may be called from anywhere.
+/// How a peer's bytes leave the broker. `abort` may be called from anywhere.
 protocol PeerTransport: Sendable {
-    /// Writes whole frames (the state machine's output), suspending while the transport is not writable.
-    func write(_ bytes: [UInt8]) async throws
-    /// Closes after what was written (a graceful end).
-    func finish() async
     /// Drops the transport now (a peer that stopped reading cannot be told anything more).
     func abort()
 }
 
-/// The wire protocol as a byte stream (section 2: frames back to back, split anyhow).
-struct StreamTransport: PeerTransport {
-    let channel: any Channel
-    let outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>
+/// A transport written by the link's writer task (`SessionHub.serve`): WebSocket messages.
+protocol AsyncWritingTransport: PeerTransport {
+    /// Writes whole frames (the state machine's output), suspending while the transport is not writable.
+    func write(_ bytes: [UInt8]) async throws
+    /// Closes after what was written (a graceful end).
+    func finish() async
+}
 
-    func write(_ bytes: [UInt8]) async throws {
-        try await outbound.write(channel.allocator.buffer(bytes: bytes))
-    }
-
-    func finish() async {
-        outbound.finish()
-        try? await channel.close()
-    }
-
-    func abort() { channel.close(promise: nil) }
+/// A transport that writes on its own event loop when told output is ready, with no task of its own:
+/// TCP (`PeerChannelHandler`), where a relayed record goes from one channel's loop to the other's in one hop.
+protocol DirectWritingTransport: PeerTransport {
+    func outputReady()
 }

@@ -4,7 +4,7 @@ import RemoteSupportCore
 
 /// The wire protocol over WebSocket: one binary message carries exactly one frame, its length field
 /// included (PROTOCOL.md section 2).
-struct WebSocketTransport: PeerTransport {
+struct WebSocketTransport: AsyncWritingTransport {
     let channel: any Channel
     let outbound: WebSocketOutboundWriter
 

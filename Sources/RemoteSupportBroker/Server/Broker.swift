@@ -88,7 +88,7 @@ public enum Broker {
                 }
                 return buffer
             }
-            await hub.serve(link, inbound: frames)
+            await hub.serve(link, inbound: frames, writer: transport)
         }
         let wsConfiguration = WebSocketServerConfiguration(maxFrameSize: maximumMessage, autoPing: .disabled)
         var server = HTTPServerBuilder.http1WebSocketUpgrade(webSocketRouter: wsRouter,

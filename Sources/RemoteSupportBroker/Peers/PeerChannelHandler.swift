@@ -1,0 +1,182 @@
+import NIOCore
+import RemoteSupportCore
+import Synchronization
+
+/// Serves one TCP(+TLS) protocol connection on its channel's event loop, with no task of its own while it
+/// only relays: received bytes go into the link's state machine, a record is relayed into the partner's
+/// link at once, and the partner's loop writes it (`outputReady` -> `flush`): one hop per record.
+///
+/// Anything that needs the store (join, authenticate, connect, consent, ends) goes to a task, in order:
+/// while it runs, reading pauses and later events wait in `queue`, so a `consent` is paired before the
+/// `start` record behind it is relayed. Reading also pauses while the partner's backlog is over the relay
+/// cap (`PeerLink.whenRoom`), which is how a stalled viewer stops the end user's socket.
+final class PeerChannelHandler: ChannelDuplexHandler, @unchecked Sendable {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    private let hub: SessionHub
+    private let loop: any EventLoop
+    // The rest is touched on the event loop only (hence @unchecked Sendable).
+    private var context: ChannelHandlerContext?
+    private var link: PeerLink?
+    /// Events waiting for the running control task, in order.
+    private var queue: [BrokerEvent] = []
+    private var controlRunning = false
+    private var waitingForRoom = false
+    private var heldRead = false
+    private var inactive = false
+    private let flushScheduled = Atomic<Bool>(false)
+
+    init(hub: SessionHub, loop: any EventLoop) {
+        self.hub = hub
+        self.loop = loop
+    }
+
+    // MARK: Life
+
+    func channelActive(context: ChannelHandlerContext) {
+        self.context = context
+        let address = context.channel.remoteAddress?.ipAddress ?? ""
+        guard let link = hub.open(address: address, transport: ChannelTransport(handler: self, channel: context.channel)) else {
+            context.close(promise: nil)  // full or stopping
+            return
+        }
+        self.link = link
+        hub.attach(link)
+        context.fireChannelActive()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        inactive = true
+        if let link {
+            link.withConnection { $0.connectionLost() }
+            enqueue(link.pendingEvents(), link)
+            if !controlRunning { finish(link) }
+        }
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        context.close(promise: nil)
+    }
+
+    /// After the last event: the hub forgets the link.
+    private func finish(_ link: PeerLink) {
+        link.transportDidClose()
+        hub.detach(link)
+        self.link = nil
+        context = nil
+    }
+
+    // MARK: Reading
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard let link else { return }
+        let buffer = unwrapInboundIn(data)
+        let events = buffer.withUnsafeReadableBytes { link.receive($0, now: monotonicMilliseconds()) }
+        enqueue(events, link)
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        // Backpressure: stop reading while the other side's backlog is over the cap.
+        guard let partner = link?.partner, !waitingForRoom else { return }
+        let loop = self.loop
+        if partner.whenRoom({ loop.execute { self.roomAgain() } }) { waitingForRoom = true }
+    }
+
+    private func roomAgain() {
+        waitingForRoom = false
+        resumeReading()
+    }
+
+    /// Records are relayed here and now unless a control task runs (then they wait their turn).
+    private func enqueue(_ events: [BrokerEvent], _ link: PeerLink) {
+        for event in events {
+            if controlRunning {
+                queue.append(event)
+                continue
+            }
+            switch event {
+            case .record(let record): hub.relay(record, from: link)
+            case .hello: break
+            default:
+                controlRunning = true
+                queue.append(event)
+                runControl(link)
+            }
+        }
+    }
+
+    /// Handles queued events in order on a task (they need the store), then hands back to the loop.
+    private func runControl(_ link: PeerLink) {
+        let hub = self.hub
+        let loop = self.loop
+        Task {
+            while let batch = try? await loop.submit({ self.takeQueue() }).get(), !batch.isEmpty {
+                for event in batch { await hub.handle(event, from: link) }
+            }
+        }
+    }
+
+    /// On the loop: the next events to handle, or none (the control task ends and reading goes on).
+    private func takeQueue() -> [BrokerEvent] {
+        let batch = queue
+        queue.removeAll()
+        if batch.isEmpty {
+            controlRunning = false
+            if inactive, let link {
+                finish(link)
+            } else {
+                resumeReading()
+            }
+        }
+        return batch
+    }
+
+    func read(context: ChannelHandlerContext) {
+        if controlRunning || waitingForRoom {
+            heldRead = true
+        } else {
+            context.read()
+        }
+    }
+
+    private func resumeReading() {
+        guard heldRead, !controlRunning, !waitingForRoom, let context else { return }
+        heldRead = false
+        context.read()
+    }
+
+    // MARK: Writing
+
+    /// From any thread: output is waiting in the link; write it on the loop (once per burst).
+    func outputReady() {
+        guard !flushScheduled.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        loop.execute { self.flush() }
+    }
+
+    private func flush() {
+        flushScheduled.store(false, ordering: .releasing)
+        guard let link, let context else { return }
+        let (bytes, closed) = link.takeOutput()
+        if !bytes.isEmpty {
+            let count = bytes.count
+            let written = context.eventLoop.makePromise(of: Void.self)
+            written.futureResult.whenComplete { _ in link.wrote(count) }
+            context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(bytes: bytes)), promise: written)
+            if closed { written.futureResult.whenComplete { _ in context.close(promise: nil) } }
+        } else if closed {
+            context.close(promise: nil)
+        }
+    }
+}
+
+/// The TCP transport: the handler writes on its loop; abort closes the channel from anywhere.
+struct ChannelTransport: DirectWritingTransport {
+    let handler: PeerChannelHandler
+    let channel: any Channel
+
+    func outputReady() { handler.outputReady() }
+    func abort() { channel.close(promise: nil) }
+}
