@@ -153,7 +153,7 @@ if wants relay; then
     start_broker relay
     CODE=$(curl -sf -X POST "http://127.0.0.1:$HTTP_PORT/api/v1/connection-ids" -H 'content-type: application/json' \
         -H "Authorization: Bearer $TOKEN" -d '{}' | jq -r .code)
-    timeout 120 "$BENCH" relay --protocol-port "$PROTO_PORT" --http-port "$HTTP_PORT" --token "$TOKEN" \
+    timeout 120 "$BENCH" relay --protocol-port "$PROTO_PORT" --http-port "$HTTP_PORT" --token="$TOKEN" \
         --connection-id "$CODE" --link "$LINK" --sink-port "$SINK_PORT" --nginx-port "$NGINX_PORT" \
         --websockify-port "$WSFY_PORT" --duration "$DURATION" --json "$WORK/relay.json"
     RELAY_JSON="$WORK/relay.json"
@@ -179,7 +179,7 @@ if wants lobby; then
     echo
     echo "== 3. lobby latency =="
     start_broker lobby
-    timeout 300 "$BENCH" lobby --protocol-port "$PROTO_PORT" --token "$TOKEN" --link "$LINK" \
+    timeout 300 "$BENCH" lobby --protocol-port "$PROTO_PORT" --token="$TOKEN" --link "$LINK" \
         --agents "$AGENTS" --joins "$JOINS" --time-limit 240 --json "$WORK/lobby.json"
     LOBBY_JSON="$WORK/lobby.json"
     stop_broker
