@@ -297,14 +297,15 @@ public final class SessionHub: Sendable {
                 if slot.connected {
                     slot.epoch += 1
                     let epoch = slot.epoch
-                    try? link.withConnection { try $0.acceptResume(id, epoch: epoch, connected: true) }
+                    // The other side hears `peer-resumed` before any record of the new epoch can reach it:
+                    // paired and told first, then the returning peer is let in.
                     if let agent = slot.agent {
                         link.partner = agent
                         agent.partner = link
                         try? agent.withConnection { try $0.sendPeerResumed(epoch: epoch) }
-                    } else {
-                        try? link.withConnection { try $0.sendPeerAway(graceSeconds: grace) }
                     }
+                    try? link.withConnection { try $0.acceptResume(id, epoch: epoch, connected: true) }
+                    if slot.agent == nil { try? link.withConnection { try $0.sendPeerAway(graceSeconds: grace) } }
                 } else {
                     try? link.withConnection { try $0.acceptResume(id, epoch: 0, connected: false) }
                     if let pending = slot.pending {
@@ -324,15 +325,14 @@ public final class SessionHub: Sendable {
                 link.role = .agent(presence)
                 slot.epoch += 1
                 let epoch = slot.epoch
-                try? link.withConnection { try $0.acceptResume(id, epoch: epoch, connected: true) }
-                subscribe(link, presence.agent, in: &s)
                 if let endUser = slot.endUser {
                     link.partner = endUser
                     endUser.partner = link
                     try? endUser.withConnection { try $0.sendPeerResumed(epoch: epoch) }
-                } else {
-                    try? link.withConnection { try $0.sendPeerAway(graceSeconds: grace) }
                 }
+                try? link.withConnection { try $0.acceptResume(id, epoch: epoch, connected: true) }
+                subscribe(link, presence.agent, in: &s)
+                if slot.endUser == nil { try? link.withConnection { try $0.sendPeerAway(graceSeconds: grace) } }
             }
             if slot.endUser != nil && (slot.agent != nil || !slot.connected) { slot.awaySince = nil }
             s.slots[id] = slot
@@ -408,12 +408,17 @@ public final class SessionHub: Sendable {
         let paired: Bool = state.withLock { s in
             guard var slot = s.slots[id], slot.endUser === link else { return false }
             let token = ResumeToken.random(using: &s.random)
+            // Paired before `connected` goes out: the agent's `start` record may come back at once.
+            link.partner = pending.link
+            pending.link.partner = link
             do {
                 try link.withConnection { try $0.sessionConnected() }
                 try pending.link.withConnection {
                     try $0.sendConnected(id, mode: mode, endUserKey: key, resumeToken: token, graceSeconds: grace)
                 }
             } catch {
+                link.partner = nil
+                pending.link.partner = nil
                 return false
             }
             slot.session = session
@@ -422,8 +427,6 @@ public final class SessionHub: Sendable {
             slot.agentPresence = pending.presence
             slot.agentToken = token
             s.tokens[token] = (id, .agent)
-            link.partner = pending.link
-            pending.link.partner = link
             s.slots[id] = slot
             publish(.removed(id, reason: .normal), in: &s)
             return true

@@ -73,8 +73,20 @@ final class PeerChannelHandler: ChannelDuplexHandler, @unchecked Sendable {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard let link else { return }
-        let buffer = unwrapInboundIn(data)
-        let events = buffer.withUnsafeReadableBytes { link.receive($0, now: monotonicMilliseconds()) }
+        var buffer = unwrapInboundIn(data)
+        let now = monotonicMilliseconds()
+        // The fast path: whole record frames at the front go to a TCP partner as they came (no parsing,
+        // no copy); the state machine still checks that both sides are connected.
+        if !controlRunning, let partner = link.partner, let target = (partner.transport as? ChannelTransport)?.handler {
+            var slices: [ByteBuffer] = []
+            while buffer.readableBytes > 0,
+                  let size = buffer.withUnsafeReadableBytes({ bytes in link.withConnection { $0.takeRecordFrame(bytes, now: now) } }) {
+                slices.append(buffer.readSlice(length: size)!)
+            }
+            if !slices.isEmpty { target.forward(slices, to: partner, hub: hub) }
+        }
+        guard buffer.readableBytes > 0 else { return }
+        let events = buffer.withUnsafeReadableBytes { link.receive($0, now: now) }
         enqueue(events, link)
     }
 
@@ -154,6 +166,26 @@ final class PeerChannelHandler: ChannelDuplexHandler, @unchecked Sendable {
     func outputReady() {
         guard !flushScheduled.exchange(true, ordering: .acquiringAndReleasing) else { return }
         loop.execute { self.flush() }
+    }
+
+    /// From the partner's loop: record frames to write as they came, after this link's pending output,
+    /// if this side is still connected (a session that ended meanwhile drops them, as `relay` would).
+    /// Counted in this link's backlog from now, so the sender's reads pause at the cap.
+    func forward(_ frames: [ByteBuffer], to link: PeerLink, hub: SessionHub) {
+        let total = frames.reduce(0) { $0 + $1.readableBytes }
+        link.addWriting(total)
+        loop.execute {
+            self.flush()
+            guard let context = self.context, self.link === link, link.isConnected else {
+                link.wrote(total)
+                return
+            }
+            hub.metrics.relayed(bytes: total, toAgent: link.isAgent)
+            for frame in frames.dropLast() { context.write(self.wrapOutboundOut(frame), promise: nil) }
+            let written = context.eventLoop.makePromise(of: Void.self)
+            written.futureResult.whenComplete { _ in link.wrote(total) }
+            context.writeAndFlush(self.wrapOutboundOut(frames.last!), promise: written)
+        }
     }
 
     private func flush() {

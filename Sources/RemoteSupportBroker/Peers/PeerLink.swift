@@ -93,6 +93,12 @@ public final class PeerLink: Sendable {
 
     var isAgent: Bool { if case .agent = role { true } else { false } }
 
+    /// Whether the state machine is in a connected session.
+    var isConnected: Bool { state.withLockedValue { $0.connection.isConnected } }
+
+    /// Bytes forwarded past the state machine (the relay's fast path), being written: part of the backlog.
+    func addWriting(_ count: Int) { state.withLockedValue { $0.writing += count } }
+
     var isClosed: Bool { state.withLockedValue { $0.connection.isClosed } }
 
     /// Output waiting for the transport: in the state machine plus being written.

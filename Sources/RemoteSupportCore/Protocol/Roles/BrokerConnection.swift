@@ -65,6 +65,23 @@ public final class BrokerConnection {
 
     public func receive(_ bytes: [UInt8], now: UInt64) { bytes.withUnsafeBytes { receive($0, now: now) } }
 
+    /// The relay's fast path: records are relayed unread (16.4), so a host may forward their bytes as they
+    /// came instead of feeding them to `receive` and writing what `relay` encodes again. When this
+    /// connection is connected, has no partial frame buffered, and `bytes` starts with a whole record
+    /// frame (within its maximum frame length, with at least a record's header and tag), returns the
+    /// frame's size (length field included) and counts the bytes as received for the keepalive; the host
+    /// forwards exactly those bytes to the other side, if that side is connected, after its pending
+    /// output. Anything else (nil) goes to `receive`, which checks it as usual.
+    public func takeRecordFrame(_ bytes: UnsafeRawBufferPointer, now: UInt64) -> Int? {
+        guard case .connected = state, !link.isClosed, link.bufferedInputCount == 0, bytes.count >= Frame.headerSize else { return nil }
+        let length = Int(bytes[0]) << 24 | Int(bytes[1]) << 16 | Int(bytes[2]) << 8 | Int(bytes[3])
+        guard bytes[4] == FrameType.record.rawValue, bytes[5] == 0,
+              length >= 2 + SessionRecord.headerSize + SessionRecord.tagSize, length <= link.maximumFrameLength,
+              bytes.count >= 4 + length else { return nil }
+        link.noteReceived(now: now)
+        return 4 + length
+    }
+
     public func nextEvent() -> BrokerEvent? {
         guard eventIndex < events.count else {
             if !events.isEmpty { events.removeAll(keepingCapacity: true); eventIndex = 0 }

@@ -46,6 +46,17 @@ struct HopLink {
         decoder.receive(bytes)
     }
 
+    /// Bytes of a frame started and not yet complete.
+    var bufferedInputCount: Int { decoder.bufferedCount }
+    /// The largest frame length this side accepts now.
+    var maximumFrameLength: Int { decoder.maximumLength }
+
+    /// Bytes arrived that the host forwarded itself (the relay's fast path): they count for the keepalive.
+    mutating func noteReceived(now: UInt64) {
+        lastReceived = now
+        pingSentAt = nil
+    }
+
     /// The next message for the role to handle, with ping, pong and unknown optional frames handled
     /// here. The peer's hello is checked (first, once, a role we accept, a common version) and then
     /// returned; a `.close` from the peer is returned after the link is marked closed.
