@@ -63,7 +63,7 @@ struct SessionRelayTests {
                 same = screenRGB(agent) == rgb(frame)
                 if !same { try await Task.sleep(for: .milliseconds(10)) }
             }
-            #expect(same, "the agent's screen equals frame \(seed)")
+            #expect(same, "the agent's screen equals frame \(seed); agent saw \(agent.pending), end user saw \(endUser.pending)")
         }
     }
 

@@ -441,12 +441,19 @@ public final class SessionHub: Sendable {
     }
 
     func relay(_ record: SessionRecord, from link: PeerLink) {
-        guard let partner = link.partner else { return }  // the other side is away: dropped (13)
+        guard let partner = link.partner else {  // the other side is away: dropped (13)
+            logger.debug("connection \(link.id): record \(record.epoch).\(record.counter) dropped, no partner")
+            return
+        }
         let delivered: Bool = partner.withConnection { c in
             guard c.isConnected else { return false }
             return (try? c.relay(record)) != nil
         }
-        if delivered { metrics.relayed(bytes: record.sealed.count, toAgent: partner.isAgent) }
+        if delivered {
+            metrics.relayed(bytes: record.sealed.count, toAgent: partner.isAgent)
+        } else {
+            logger.debug("connection \(link.id): record \(record.epoch).\(record.counter) dropped, partner not connected")
+        }
     }
 
     // MARK: Ends

@@ -77,13 +77,20 @@ final class PeerChannelHandler: ChannelDuplexHandler, @unchecked Sendable {
         let now = monotonicMilliseconds()
         // The fast path: whole record frames at the front go to a TCP partner as they came (no parsing,
         // no copy); the state machine still checks that both sides are connected.
-        if !controlRunning, let partner = link.partner, let target = (partner.transport as? ChannelTransport)?.handler {
+        if !controlRunning, let partner = link.partner, partner.transport is ChannelTransport {
             var slices: [ByteBuffer] = []
             while buffer.readableBytes > 0,
                   let size = buffer.withUnsafeReadableBytes({ bytes in link.withConnection { $0.takeRecordFrame(bytes, now: now) } }) {
                 slices.append(buffer.readSlice(length: size)!)
             }
-            if !slices.isEmpty { target.forward(slices, to: partner, hub: hub) }
+            if !slices.isEmpty {
+                let bytes = slices.reduce(0) { $0 + $1.readableBytes }
+                if partner.forward(slices, allocator: context.channel.allocator) {
+                    hub.metrics.relayed(bytes: bytes, toAgent: partner.isAgent)
+                } else {
+                    hub.logger.debug("connection \(link.id): \(slices.count) records dropped, the other side is not connected")
+                }
+            }
         }
         guard buffer.readableBytes > 0 else { return }
         let events = buffer.withUnsafeReadableBytes { link.receive($0, now: now) }
@@ -168,35 +175,15 @@ final class PeerChannelHandler: ChannelDuplexHandler, @unchecked Sendable {
         loop.execute { self.flush() }
     }
 
-    /// From the partner's loop: record frames to write as they came, after this link's pending output,
-    /// if this side is still connected (a session that ended meanwhile drops them, as `relay` would).
-    /// Counted in this link's backlog from now, so the sender's reads pause at the cap.
-    func forward(_ frames: [ByteBuffer], to link: PeerLink, hub: SessionHub) {
-        let total = frames.reduce(0) { $0 + $1.readableBytes }
-        link.addWriting(total)
-        loop.execute {
-            self.flush()
-            guard let context = self.context, self.link === link, link.isConnected else {
-                link.wrote(total)
-                return
-            }
-            hub.metrics.relayed(bytes: total, toAgent: link.isAgent)
-            for frame in frames.dropLast() { context.write(self.wrapOutboundOut(frame), promise: nil) }
-            let written = context.eventLoop.makePromise(of: Void.self)
-            written.futureResult.whenComplete { _ in link.wrote(total) }
-            context.writeAndFlush(self.wrapOutboundOut(frames.last!), promise: written)
-        }
-    }
-
     private func flush() {
         flushScheduled.store(false, ordering: .releasing)
         guard let link, let context else { return }
-        let (bytes, closed) = link.takeOutput()
-        if !bytes.isEmpty {
-            let count = bytes.count
+        let (buffers, bytes, closed) = link.takeOutbox(allocator: context.channel.allocator)
+        if let last = buffers.last {
+            for buffer in buffers.dropLast() { context.write(wrapOutboundOut(buffer), promise: nil) }
             let written = context.eventLoop.makePromise(of: Void.self)
-            written.futureResult.whenComplete { _ in link.wrote(count) }
-            context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(bytes: bytes)), promise: written)
+            written.futureResult.whenComplete { _ in link.wrote(bytes) }
+            context.writeAndFlush(wrapOutboundOut(last), promise: written)
             if closed { written.futureResult.whenComplete { _ in context.close(promise: nil) } }
         } else if closed {
             context.close(promise: nil)

@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 import RemoteSupportCore
 import NIOConcurrencyHelpers
 
@@ -31,6 +32,9 @@ public final class PeerLink: Sendable {
         var writing = 0
         var roomWaiters: [CheckedContinuation<Void, Never>] = []
         var roomCallbacks: [@Sendable () -> Void] = []
+        /// Bytes to write in this order before anything the state machine produces later: its output so
+        /// far and record frames forwarded as they came (the relay's fast path).
+        var outbox: [ByteBuffer] = []
         var closedAt: UInt64?
         var transportClosed = false
         /// Who the hub knows this peer to be.
@@ -96,13 +100,41 @@ public final class PeerLink: Sendable {
     /// Whether the state machine is in a connected session.
     var isConnected: Bool { state.withLockedValue { $0.connection.isConnected } }
 
-    /// Bytes forwarded past the state machine (the relay's fast path), being written: part of the backlog.
-    func addWriting(_ count: Int) { state.withLockedValue { $0.writing += count } }
+    /// The relay's fast path: record frames from the partner, written as they came after this link's output
+    /// so far, if this side is connected (checked under the same lock `relay` is, so both paths agree and
+    /// keep their order). Counted in the backlog from now. False: not connected, dropped.
+    func forward(_ frames: [ByteBuffer], allocator: ByteBufferAllocator) -> Bool {
+        let queued = state.withLockedValue { s -> Bool in
+            guard s.connection.isConnected else { return false }
+            let before = s.connection.takeOutput()
+            if !before.isEmpty { s.outbox.append(allocator.buffer(bytes: before)) }
+            s.outbox.append(contentsOf: frames)
+            s.writing += before.count + frames.reduce(0) { $0 + $1.readableBytes }
+            return true
+        }
+        if queued { wakeWriter() }
+        return queued
+    }
+
+    /// Everything to write now, in order (counted as being written until `wrote`), and whether the state
+    /// machine is closed (close the transport after these bytes).
+    func takeOutbox(allocator: ByteBufferAllocator) -> (buffers: [ByteBuffer], bytes: Int, closed: Bool) {
+        state.withLockedValue { s in
+            let output = s.connection.takeOutput()
+            if !output.isEmpty {
+                s.outbox.append(allocator.buffer(bytes: output))
+                s.writing += output.count
+            }
+            let buffers = s.outbox
+            s.outbox.removeAll()
+            return (buffers, buffers.reduce(0) { $0 + $1.readableBytes }, s.connection.isClosed)
+        }
+    }
 
     var isClosed: Bool { state.withLockedValue { $0.connection.isClosed } }
 
     /// Output waiting for the transport: in the state machine plus being written.
-    var backlog: Int { state.withLockedValue { $0.connection.pendingOutputCount + $0.writing } }
+    var backlog: Int { state.withLockedValue { $0.connection.pendingOutputCount + $0.writing } }  // outbox is in `writing`
 
     // MARK: Writer side
 
