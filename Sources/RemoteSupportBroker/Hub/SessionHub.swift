@@ -112,7 +112,18 @@ public final class SessionHub: Sendable {
             group.addTask { await self.write(link, to: writer) }
             do {
                 for try await bytes in inbound {
-                    let events = bytes.withUnsafeReadableBytes { link.receive($0, now: monotonicMilliseconds()) }
+                    let now = monotonicMilliseconds()
+                    // The relay's fast path (see PeerChannelHandler): a whole record frame goes to the other
+                    // side's outbox as it came.
+                    if let partner = link.partner,
+                       bytes.withUnsafeReadableBytes({ raw in link.withConnection { $0.takeRecordFrame(raw, now: now) } }) == bytes.readableBytes {
+                        if partner.forward([bytes], allocator: ByteBufferAllocator()) {
+                            metrics.relayed(bytes: bytes.readableBytes, toAgent: partner.isAgent)
+                        }
+                        await partner.waitForRoom()
+                        continue
+                    }
+                    let events = bytes.withUnsafeReadableBytes { link.receive($0, now: now) }
                     for e in events { await handle(e, from: link) }
                     // Backpressure: do not read more while the other side cannot take it.
                     if let partner = link.partner { await partner.waitForRoom() }
@@ -136,24 +147,23 @@ public final class SessionHub: Sendable {
 
     /// The link's writer: the one task that writes to its transport.
     private func write(_ link: PeerLink, to transport: some AsyncWritingTransport) async {
+        let allocator = ByteBufferAllocator()
         for await _ in link.wakes {
             while true {
-                let (bytes, closed) = link.takeOutput()
-                if !bytes.isEmpty {
-                    do {
-                        try await transport.write(bytes)
-                    } catch {
-                        link.wrote(bytes.count)
-                        transport.abort()
-                        return
-                    }
-                    link.wrote(bytes.count)
+                let (buffers, bytes, closed) = link.takeOutbox(allocator: allocator)
+                do {
+                    for buffer in buffers { try await transport.write(buffer) }
+                } catch {
+                    link.wrote(bytes)
+                    transport.abort()
+                    return
                 }
+                link.wrote(bytes)
                 if closed {
                     await transport.finish()
                     return
                 }
-                if bytes.isEmpty { break }
+                if buffers.isEmpty { break }
             }
         }
     }

@@ -75,9 +75,9 @@ final class PeerChannelHandler: ChannelDuplexHandler, @unchecked Sendable {
         guard let link else { return }
         var buffer = unwrapInboundIn(data)
         let now = monotonicMilliseconds()
-        // The fast path: whole record frames at the front go to a TCP partner as they came (no parsing,
-        // no copy); the state machine still checks that both sides are connected.
-        if !controlRunning, let partner = link.partner, partner.transport is ChannelTransport {
+        // The fast path: whole record frames at the front go to the partner's outbox as they came (no
+        // parsing, no copy); the state machine still checks that both sides are connected.
+        if !controlRunning, let partner = link.partner {
             var slices: [ByteBuffer] = []
             while buffer.readableBytes > 0,
                   let size = buffer.withUnsafeReadableBytes({ bytes in link.withConnection { $0.takeRecordFrame(bytes, now: now) } }) {
@@ -172,7 +172,8 @@ final class PeerChannelHandler: ChannelDuplexHandler, @unchecked Sendable {
     /// From any thread: output is waiting in the link; write it on the loop (once per burst).
     func outputReady() {
         guard !flushScheduled.exchange(true, ordering: .acquiringAndReleasing) else { return }
-        loop.execute { self.flush() }
+        // On this loop already (the other side of the session shares it): write now, saving a wake-up.
+        if loop.inEventLoop { flush() } else { loop.execute { self.flush() } }
     }
 
     private func flush() {

@@ -19,6 +19,8 @@ public final class PeerLink: Sendable {
     public let address: String
     let outputCap: Int
     let transport: any PeerTransport
+    /// The transport, when it writes on its own loop (TCP): told directly, without a cast per wake.
+    private let direct: (any DirectWritingTransport)?
     private let state: NIOLockedValueBox<State>
     private let wake: AsyncStream<Void>.Continuation
     let wakes: AsyncStream<Void>
@@ -51,6 +53,7 @@ public final class PeerLink: Sendable {
     init(id: Int, address: String, transport: any PeerTransport, options: ConnectionOptions, outputCap: Int, now: UInt64) {
         self.id = id
         self.transport = transport
+        direct = transport as? any DirectWritingTransport
         self.address = address
         self.outputCap = outputCap
         state = NIOLockedValueBox(State(connection: BrokerConnection(options: options, now: now)))
@@ -138,15 +141,6 @@ public final class PeerLink: Sendable {
 
     // MARK: Writer side
 
-    /// The next bytes to write (empty: nothing now), counted as being written until `wrote`.
-    func takeOutput() -> (bytes: [UInt8], closed: Bool) {
-        state.withLockedValue { s in
-            let bytes = s.connection.takeOutput()
-            s.writing += bytes.count
-            return (bytes, s.connection.isClosed)
-        }
-    }
-
     /// `count` bytes left for the transport: readers waiting for room go on once the backlog is under half
     /// the cap.
     func wrote(_ count: Int) {
@@ -186,7 +180,7 @@ public final class PeerLink: Sendable {
 
     /// Wakes the writer (after something was queued from outside `withConnection`).
     func wakeWriter() {
-        if let direct = transport as? any DirectWritingTransport { direct.outputReady() } else { wake.yield() }
+        if let direct { direct.outputReady() } else { wake.yield() }
     }
 
     /// The transport is gone: nothing will be written any more; readers waiting for room go on.

@@ -8,8 +8,8 @@ protocol PeerTransport: Sendable {
 
 /// A transport written by the link's writer task (`SessionHub.serve`): WebSocket messages.
 protocol AsyncWritingTransport: PeerTransport {
-    /// Writes whole frames (the state machine's output), suspending while the transport is not writable.
-    func write(_ bytes: [UInt8]) async throws
+    /// Writes whole frames, suspending while the transport is not writable.
+    func write(_ buffer: ByteBuffer) async throws
     /// Closes after what was written (a graceful end).
     func finish() async
 }

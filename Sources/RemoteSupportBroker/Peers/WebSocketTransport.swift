@@ -8,15 +8,12 @@ struct WebSocketTransport: AsyncWritingTransport {
     let channel: any Channel
     let outbound: WebSocketOutboundWriter
 
-    func write(_ bytes: [UInt8]) async throws {
-        // The state machine's output is whole frames back to back: one message each.
-        var offset = 0
-        while offset + 4 <= bytes.count {
-            let length = Int(bytes[offset]) << 24 | Int(bytes[offset + 1]) << 16 | Int(bytes[offset + 2]) << 8 | Int(bytes[offset + 3])
-            let end = offset + 4 + length
-            precondition(end <= bytes.count, "the state machine emits whole frames")
-            try await outbound.write(.binary(channel.allocator.buffer(bytes: bytes[offset..<end])))
-            offset = end
+    func write(_ buffer: ByteBuffer) async throws {
+        // Whole frames back to back (the state machine's output, or one forwarded record): one message each.
+        var rest = buffer
+        while rest.readableBytes >= 4, let length = rest.getInteger(at: rest.readerIndex, as: UInt32.self) {
+            guard let frame = rest.readSlice(length: 4 + Int(length)) else { preconditionFailure("whole frames only") }
+            try await outbound.write(.binary(frame))
         }
     }
 
