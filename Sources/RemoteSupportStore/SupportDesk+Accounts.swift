@@ -190,6 +190,8 @@ extension SupportDesk {
     /// Gives an agent a new default password (they must change it at next login); revokes their logins.
     public func resetPassword(_ presented: String, agentID: AgentID, address: String) async throws -> String {
         let admin = try await requireAdmin(presented)
+        // Checked before the (deliberately slow) hash, so unknown ids cost nothing.
+        guard try await store.agent(id: agentID) != nil else { throw DomainError(.notFound, "no such agent") }
         var random = SystemRandomNumberGenerator()
         let password = DefaultPassword.generate(using: &random)
         let newHash = try await hash(password)

@@ -21,8 +21,7 @@ struct APIErrorMiddleware: RouterMiddleware {
             return errorResponse(Self.status(error.code), Self.name(error.code), error.reason,
                                  retryAfter: error.retryAfter.map { max(1, Int($0.rounded(.up))) })
         } catch let error as HTTPError {
-            var response = errorResponse(error.status, error.status == .notFound ? "not-found" : "bad-request",
-                                         error.body ?? error.status.reasonPhrase)
+            var response = errorResponse(error.status, Self.name(error.status), error.body ?? error.status.reasonPhrase)
             // Its own headers too: a 401's `WWW-Authenticate` challenge.
             for field in error.headers where response.headers[field.name] == nil { response.headers.append(field) }
             return response
@@ -51,6 +50,18 @@ struct APIErrorMiddleware: RouterMiddleware {
         case .expired: .gone
         case .exhausted: .serviceUnavailable
         default: .internalServerError
+        }
+    }
+
+    /// Errors of the HTTP layer (no credentials, no CSRF header, unknown route, body too large), by status.
+    static func name(_ status: HTTPResponse.Status) -> String {
+        switch status {
+        case .unauthorized: "unauthenticated"
+        case .forbidden: "forbidden"
+        case .notFound: "not-found"
+        case .methodNotAllowed: "method-not-allowed"
+        case .contentTooLarge: "too-large"
+        default: "bad-request"
         }
     }
 
