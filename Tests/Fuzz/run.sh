@@ -29,7 +29,7 @@ quiet() { "$@" 2> >(grep -v "Cannot export local symbol" >&2); }
 
 # Seeds from the real encoder (rebuilt when the sources change).
 if [ ! -x "$out/make-seeds" ] || [ -n "$(find Sources/RemoteSupportCore Tests/Fuzz -newer "$out/make-seeds" -name '*.swift')" ]; then
-  quiet swiftc "${common[@]}" $core Tests/Fuzz/FuzzInput.swift Tests/Fuzz/LinkFuzz.swift Tests/Fuzz/ProtocolFuzz.swift \
+  quiet swiftc -j 2 "${common[@]}" $core Tests/Fuzz/FuzzInput.swift Tests/Fuzz/LinkFuzz.swift Tests/Fuzz/ProtocolFuzz.swift \
     Tests/Fuzz/Seeds/main.swift Tests/Fuzz/Seeds/ProtocolSeeds.swift \
     -o "$out/make-seeds"
 fi
@@ -58,7 +58,7 @@ for t in "${targets[@]}"; do
   esac
   bin="$out/fuzz-$t"
   if [ ! -x "$bin" ] || [ -n "$(find Sources/RemoteSupportCore Sources/RemoteSupportBroker Tests/Fuzz -newer "$bin" -name '*.swift')" ]; then
-    quiet swiftc -sanitize=fuzzer,address -parse-as-library "${common[@]}" $core "${src[@]}" -o "$bin"
+    quiet swiftc -j 2 -sanitize=fuzzer,address -parse-as-library "${common[@]}" $core "${src[@]}" -o "$bin"
   fi
   corpus="$out/corpus-$t"
   mkdir -p "$corpus" "$out/findings/$t"
