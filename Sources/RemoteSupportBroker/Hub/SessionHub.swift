@@ -108,6 +108,7 @@ public final class SessionHub: Sendable {
     /// with an async API (WebSocket); TCP is served by `PeerChannelHandler` on its event loop.
     func serve(_ link: PeerLink, inbound: some AsyncSequence<ByteBuffer, any Error>, writer: some AsyncWritingTransport) async {
         attach(link)
+        let allocator = ByteBufferAllocator()
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await self.write(link, to: writer) }
             do {
@@ -117,7 +118,7 @@ public final class SessionHub: Sendable {
                     // side's outbox as it came.
                     if let partner = link.partner,
                        bytes.withUnsafeReadableBytes({ raw in link.withConnection { $0.takeRecordFrame(raw, now: now) } }) == bytes.readableBytes {
-                        if partner.forward([bytes], allocator: ByteBufferAllocator()) {
+                        if partner.forward([bytes], allocator: allocator) {
                             metrics.relayed(bytes: bytes.readableBytes, toAgent: partner.isAgent)
                         }
                         await partner.waitForRoom()

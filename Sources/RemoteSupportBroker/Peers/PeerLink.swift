@@ -4,15 +4,13 @@ import RemoteSupportCore
 import NIOConcurrencyHelpers
 
 /// The broker's side of one peer's transport connection: its `BrokerConnection` (the protocol state
-/// machine) behind a lock, what the hub knows about the peer, and the signals between the tasks that
-/// serve it.
+/// machine) behind a lock, what the hub knows about the peer, its outbox, and the backpressure signal.
 ///
-/// Three tasks touch a link: its reader (bytes in, events handled in order), its writer (the only one
-/// that writes to the transport, so output leaves in the order the state machine produced it) and
-/// whoever relays into it (the partner's reader) or pushes to it (the hub: lobby entries, consent
-/// requests). Backpressure: a partner's reader calls `waitForRoom` after each read and is suspended while
-/// this link holds more than `outputCap` bytes not yet written, so a stalled viewer stops the reads from
-/// the end user instead of growing memory.
+/// A TCP link is served on its channel's event loop (`PeerChannelHandler`); a WebSocket link by a reader
+/// and a writer task (`SessionHub.serve`). Others push into it: the partner relays or forwards records,
+/// the hub sends lobby entries and consent requests. Backpressure: after each read the partner waits
+/// (`whenRoom` / `waitForRoom`) while this link holds more than `outputCap` bytes not yet written, so a
+/// stalled viewer stops the reads from the end user instead of growing memory.
 public final class PeerLink: Sendable {
     public let id: Int
     /// The address the transport came from (for audit, limits and logs).
@@ -32,7 +30,6 @@ public final class PeerLink: Sendable {
         var partner: PeerLink?
         /// Bytes taken from the state machine and being written now.
         var writing = 0
-        var roomWaiters: [CheckedContinuation<Void, Never>] = []
         var roomCallbacks: [@Sendable () -> Void] = []
         /// Bytes to write in this order before anything the state machine produces later: its output so
         /// far and record frames forwarded as they came (the relay's fast path).
@@ -41,6 +38,9 @@ public final class PeerLink: Sendable {
         var transportClosed = false
         /// Who the hub knows this peer to be.
         var role: Role = .unknown
+
+        /// Output not yet written: in the state machine, plus taken (the outbox included) and not yet out.
+        var backlog: Int { connection.pendingOutputCount + writing }
     }
 
     /// What the hub has made of the peer.
@@ -137,44 +137,36 @@ public final class PeerLink: Sendable {
     var isClosed: Bool { state.withLockedValue { $0.connection.isClosed } }
 
     /// Output waiting for the transport: in the state machine plus being written.
-    var backlog: Int { state.withLockedValue { $0.connection.pendingOutputCount + $0.writing } }  // outbox is in `writing`
+    var backlog: Int { state.withLockedValue { $0.backlog } }
 
     // MARK: Writer side
 
     /// `count` bytes left for the transport: readers waiting for room go on once the backlog is under half
     /// the cap.
     func wrote(_ count: Int) {
-        let (waiters, callbacks) = state.withLockedValue { s -> ([CheckedContinuation<Void, Never>], [@Sendable () -> Void]) in
+        let callbacks = state.withLockedValue { s -> [@Sendable () -> Void] in
             s.writing -= count
-            guard s.connection.pendingOutputCount + s.writing <= outputCap / 2 else { return ([], []) }
-            defer { s.roomWaiters.removeAll(); s.roomCallbacks.removeAll() }
-            return (s.roomWaiters, s.roomCallbacks)
+            guard s.backlog <= outputCap / 2 else { return [] }
+            defer { s.roomCallbacks.removeAll() }
+            return s.roomCallbacks
         }
-        for w in waiters { w.resume() }
         for c in callbacks { c() }
     }
 
-    /// Calls `resume` once this link's backlog is back under half its cap (at once if it is not over the
-    /// cap, or the transport is gone); false when it is not over the cap, so nothing will be called.
+    /// Calls `resume` once this link's backlog is back under half its cap (or the transport is gone);
+    /// false when it is not over the cap now, so nothing will be called.
     func whenRoom(_ resume: @escaping @Sendable () -> Void) -> Bool {
-        let waiting = state.withLockedValue { s in
-            guard !s.transportClosed, s.connection.pendingOutputCount + s.writing > outputCap else { return false }
+        state.withLockedValue { s in
+            guard !s.transportClosed, s.backlog > outputCap else { return false }
             s.roomCallbacks.append(resume)
             return true
         }
-        return waiting
     }
 
     /// Suspends while this link's backlog is over its cap (and it is open). Called by the partner's reader.
     func waitForRoom() async {
-        guard backlog > outputCap else { return }
         await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
-            let ready = state.withLockedValue { s in
-                if s.transportClosed || s.connection.pendingOutputCount + s.writing <= outputCap { return true }
-                s.roomWaiters.append(c)
-                return false
-            }
-            if ready { c.resume() }
+            if !whenRoom({ c.resume() }) { c.resume() }
         }
     }
 
@@ -185,12 +177,11 @@ public final class PeerLink: Sendable {
 
     /// The transport is gone: nothing will be written any more; readers waiting for room go on.
     func transportDidClose() {
-        let (waiters, callbacks) = state.withLockedValue { s -> ([CheckedContinuation<Void, Never>], [@Sendable () -> Void]) in
+        let callbacks = state.withLockedValue { s -> [@Sendable () -> Void] in
             s.transportClosed = true
-            defer { s.roomWaiters.removeAll(); s.roomCallbacks.removeAll() }
-            return (s.roomWaiters, s.roomCallbacks)
+            defer { s.roomCallbacks.removeAll() }
+            return s.roomCallbacks
         }
-        for w in waiters { w.resume() }
         for c in callbacks { c() }
         wake.finish()
     }
