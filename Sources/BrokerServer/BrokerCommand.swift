@@ -32,6 +32,7 @@ struct BrokerCommand: AsyncParsableCommand {
     @Option(help: "Seconds a dropped peer may take to resume (default 60).") var grace: Int?
     @Option(help: "Bytes buffered per session direction before the sender is slowed (default 1048576).") var relayBuffer: Int?
     @Option(help: "Most protocol connections at once (default 20000).") var maxConnections: Int?
+    @Option(help: "Serve the console from this folder instead of the built-in copy (for console development).") var consoleDir: String?
     @Option(help: "Log level: trace, debug, info, notice, warning, error (default info).") var logLevel: String?
     @Flag(help: "Serve plain HTTP/TCP on a non-loopback address (only behind a TLS-terminating proxy).") var allowPlaintext = false
 
@@ -56,6 +57,7 @@ struct BrokerCommand: AsyncParsableCommand {
         c.mailFrom = mailFrom ?? settings["mail-from"] ?? c.mailFrom
         c.organisation = organisation ?? settings["organisation"] ?? c.organisation
         c.adminEmail = adminEmail ?? settings["admin-email"] ?? c.adminEmail
+        c.consoleDirectory = consoleDir ?? settings["console-dir"]
         c.allowPlaintext = allowPlaintext || settings["allow-plaintext"] == "true"
         if let g = try grace ?? settings.int("grace") { c.hub.graceSeconds = UInt32(clamping: g) }
         if let b = try relayBuffer ?? settings.int("relay-buffer") { c.hub.relayBufferBytes = b }

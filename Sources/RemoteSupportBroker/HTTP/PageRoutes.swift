@@ -5,7 +5,8 @@ import RemoteSupportCore
 import RemoteSupportStore
 
 /// What browsers and operators fetch outside the API: the end user's landing pages (`/join/...`), short
-/// links (`/s/<code>`), `/health`, `/metrics`, `/openapi.yaml`, and the console's entry page.
+/// links (`/s/<code>`), `/health`, `/metrics`, `/openapi.yaml`; `/` leads to the console (its files are
+/// served under `/console/` by a file middleware).
 struct PageRoutes: Sendable {
     let desk: SupportDesk
     let hub: SessionHub
@@ -13,7 +14,7 @@ struct PageRoutes: Sendable {
     let version: String
 
     func register(on router: Router<BrokerRequestContext>) {
-        router.get("/", use: home)
+        router.get("/") { _, _ in Response(status: .found, headers: [.location: "/console/"]) }
         router.get("join/:slug", use: landing)
         router.get("s/:code", use: shortLink)
         router.get("health", use: health)
@@ -31,14 +32,6 @@ struct PageRoutes: Sendable {
         h1 { font-size: 1.6rem; } h2 { font-size: 1.1rem; margin-top: 1.5rem; }
         pre { background: #eef1f5; padding: .75rem; overflow-x: auto; border-radius: 4px; }
         """
-
-    @Sendable func home(_ request: Request, context: BrokerRequestContext) async throws -> Response {
-        html(.ok, title: "Remote support console", body: """
-            <h1>Remote support console</h1>
-            <p>The broker is running. Agents sign in through the console; integrations use the
-            <a href="/openapi.yaml">HTTP API</a>.</p>
-            """)
-    }
 
     /// The page an end user sees when opening a personal or invitation link: who they will reach, what to
     /// run, and the connection-ID alternative. Names come from agents and end users: always escaped.

@@ -86,11 +86,11 @@ public final class SessionHub: Sendable {
     // MARK: Links
 
     /// A new transport connection; nil when the broker is shutting down or full (refuse it).
-    func open(address: String, transport: some PeerTransport) -> PeerLink? {
+    func open(address: String, transport: some PeerTransport, browserToken: String? = nil) -> PeerLink? {
         state.withLock { s -> PeerLink? in
             guard !s.shuttingDown, s.links.count < settings.maximumConnections else { return nil }
             let link = PeerLink(id: s.nextLinkID, address: address, transport: transport, options: settings.connection,
-                                outputCap: settings.relayBufferBytes, now: monotonicMilliseconds())
+                                outputCap: settings.relayBufferBytes, now: monotonicMilliseconds(), browserToken: browserToken)
             s.nextLinkID += 1
             s.links[link.id] = link
             return link
@@ -243,7 +243,9 @@ public final class SessionHub: Sendable {
         }
     }
 
-    private func authenticate(_ link: PeerLink, _ token: String) async {
+    private func authenticate(_ link: PeerLink, _ given: String) async {
+        // A browser's viewer cannot read its HttpOnly login cookie: it sends no token and the cookie counts.
+        let token = given.isEmpty ? link.browserToken ?? "" : given
         let caller: AuthenticatedAgent
         do {
             caller = try await desk.authenticate(token)

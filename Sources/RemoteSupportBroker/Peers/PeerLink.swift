@@ -16,6 +16,9 @@ public final class PeerLink: Sendable {
     /// The address the transport came from (for audit, limits and logs).
     public let address: String
     let outputCap: Int
+    /// The console's login token, when a browser on the broker's own page opened this link with its login
+    /// cookie (`WebSocketLogin`): an `authenticate` with an empty token uses it.
+    let browserToken: String?
     let transport: any PeerTransport
     /// The transport, when it writes on its own loop (TCP): told directly, without a cast per wake.
     private let direct: (any DirectWritingTransport)?
@@ -50,8 +53,10 @@ public final class PeerLink: Sendable {
         case agent(AgentPresence)
     }
 
-    init(id: Int, address: String, transport: any PeerTransport, options: ConnectionOptions, outputCap: Int, now: UInt64) {
+    init(id: Int, address: String, transport: any PeerTransport, options: ConnectionOptions, outputCap: Int, now: UInt64,
+         browserToken: String? = nil) {
         self.id = id
+        self.browserToken = browserToken
         self.transport = transport
         direct = transport as? any DirectWritingTransport
         self.address = address

@@ -69,6 +69,11 @@ public enum Broker {
         let router = Router(context: BrokerRequestContext.self)
         router.add(middleware: SecurityHeadersMiddleware(tls: tls != nil))
         router.add(middleware: APIErrorMiddleware(metrics: metrics))
+        if let console = try consoleFolder(configuration, logger: logger) {
+            // Revalidated on every load (ETag): a new broker's console is picked up at once.
+            router.add(middleware: FileMiddleware(console, urlBasePath: "/console", cacheControl: .init([(MediaType(type: .any), [.noCache])]),
+                                                  searchForIndexHtml: true, logger: logger))
+        }
         APIRoutes(desk: desk, hub: hub, webhooks: webhooks, secureCookies: tls != nil).register(on: router)
         PageRoutes(desk: desk, hub: hub, metrics: metrics, version: version).register(on: router)
 
@@ -77,7 +82,8 @@ public enum Broker {
         wsRouter.ws("ws") { inbound, outbound, context in
             let channel = context.requestContext.channel
             let transport = WebSocketTransport(channel: channel, outbound: outbound)
-            guard let link = hub.open(address: context.requestContext.address, transport: transport) else {
+            let browserToken = WebSocketLogin.browserToken(context.request, publicURL: publicURL)
+            guard let link = hub.open(address: context.requestContext.address, transport: transport, browserToken: browserToken) else {
                 try await outbound.close(.unexpectedServerError, reason: "the broker is full or shutting down")
                 return
             }
@@ -118,6 +124,16 @@ public enum Broker {
         return RunningBroker(httpPort: boundHTTP, protocolPort: protocolListener?.port, publicURL: publicURL.value,
                              firstAdmin: firstAdmin.map { ($0.agent.email.value, $0.password) }, group: group, task: task,
                              store: store, hub: hub)
+    }
+
+    /// The console's files: `--console-dir`, or the copy in the broker's resources.
+    private static func consoleFolder(_ c: BrokerConfiguration, logger: Logger) throws -> String? {
+        if let folder = c.consoleDirectory { return folder }
+        guard let url = Bundle.module.url(forResource: "console", withExtension: nil, subdirectory: "Resources") else {
+            logger.warning("the console's files are not installed beside the broker: /console/ is not served")
+            return nil
+        }
+        return url.path
     }
 
     private static func loadTLS(_ c: BrokerConfiguration) throws -> (configuration: TLSConfiguration, context: NIOSSLContext)? {
@@ -192,7 +208,7 @@ public final class RunningBroker: Sendable {
     }
 
     /// The console's address.
-    public var consoleURL: String { publicURL + "/" }
+    public var consoleURL: String { publicURL + "/console/" }
 
     /// Graceful shutdown, as on SIGTERM; returns when everything stopped.
     public func stop() async throws {

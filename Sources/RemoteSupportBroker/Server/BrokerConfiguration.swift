@@ -28,6 +28,9 @@ public struct BrokerConfiguration: Sendable {
     public var organisation = ""
     /// The first administrator's e-mail (on an empty store).
     public var adminEmail = "admin@localhost"
+    /// A folder to serve the console from instead of the copy built into the broker (for working on the
+    /// console's HTML, CSS and JavaScript without rebuilding).
+    public var consoleDirectory: String?
     /// Serve plain HTTP/TCP on a non-loopback address (behind a TLS-terminating front end).
     public var allowPlaintext = false
     /// Hub limits: grace period, relay buffer per session direction, connections, keepalive.
@@ -57,6 +60,9 @@ public struct BrokerConfiguration: Sendable {
                 listening on \(host) without TLS would send logins and tokens in the clear: give --tls-cert and \
                 --tls-key, or --allow-plaintext behind a TLS-terminating proxy
                 """)
+        }
+        if let folder = consoleDirectory, !FileManager.default.fileExists(atPath: (folder as NSString).appendingPathComponent("index.html")) {
+            throw ConfigurationError("--console-dir \(folder) has no index.html")
         }
         if let url = publicURL {
             do { _ = try PublicURL(url) } catch { throw ConfigurationError("--public-url: \(error.reason)") }
