@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "RemoteSupportBroker", targets: ["RemoteSupportBroker"]),
         .executable(name: "rs-broker", targets: ["rs-broker"]),
         .executable(name: "broker-bench", targets: ["broker-bench"]),
+        .executable(name: "rs-client", targets: ["rs-client"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -193,6 +194,21 @@ let package = Package(
             ],
             path: "Benchmarks/BrokerBench",
             exclude: ["run.sh"]
+        ),
+        // rs-client: the end user's side (join by link or code, consent, share the screen, apply input).
+        .executableTarget(
+            name: "rs-client",
+            dependencies: [
+                "RemoteSupportCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Examples/EndUserClient"
         ),
         .testTarget(
             name: "RemoteSupportBrokerTests",

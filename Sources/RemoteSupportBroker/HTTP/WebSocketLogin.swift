@@ -10,8 +10,10 @@ import RemoteSupportCore
 enum WebSocketLogin {
     /// The login token to use for an empty `authenticate`, or nil.
     static func browserToken(_ request: Request, publicURL: PublicURL) -> String? {
-        guard let token = request.cookies[APIRoutes.cookieName]?.value, !token.isEmpty,
-              let origin = request.headers[.origin]?.lowercased() else { return nil }
+        // A browser sends exactly one Origin, which its pages cannot change.
+        let origins = request.headers[values: .origin]
+        guard let token = request.cookies[APIRoutes.cookieName]?.value, !token.isEmpty, origins.count == 1,
+              let origin = origins.first?.lowercased() else { return nil }
         return isOwn(origin: origin, publicURL: publicURL.value, host: request.head.authority) ? token : nil
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import HummingbirdWSClient
 import Logging
 import NIOConcurrencyHelpers
@@ -43,8 +44,9 @@ final class ProtocolClient<Peer: PeerConnection>: @unchecked Sendable {
         return result
     }
 
-    /// Connects over TCP to `port` or WebSocket to `ws://127.0.0.1:<port>/ws` and starts pumping.
-    func connect(_ transport: Transport, port: Int) async throws {
+    /// Connects over TCP to `port` or WebSocket to `ws://127.0.0.1:<port>/ws` (with `headers` on the
+    /// upgrade request) and starts pumping.
+    func connect(_ transport: Transport, port: Int, headers: HTTPFields = [:]) async throws {
         switch transport {
         case .tcp:
             let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
@@ -62,7 +64,8 @@ final class ProtocolClient<Peer: PeerConnection>: @unchecked Sendable {
             let started = AsyncStream.makeStream(of: Void.self)
             task = Task {
                 let client = WebSocketClient(url: "ws://127.0.0.1:\(port)/ws",
-                                             configuration: .init(maxFrameSize: 1 << 20), logger: Logger(label: "test-ws")) { inbound, outbound, _ in
+                                             configuration: .init(maxFrameSize: 1 << 20, additionalHeaders: headers),
+                                             logger: Logger(label: "test-ws")) { inbound, outbound, _ in
                     started.continuation.finish()
                     let messages = inbound.messages(maxSize: 1 << 20).compactMap { message -> ByteBuffer? in
                         if case .binary(let b) = message { return b } else { return nil }
