@@ -14,6 +14,8 @@ admin with the password changed), `screenshot` and `check` (a counted assertion)
 ConsoleTestCase subclass (or method) using those.
 """
 
+import base64
+import json
 import os
 import queue
 import re
@@ -210,7 +212,11 @@ class ConsoleTestCase(unittest.TestCase):
         return f"{self.broker.url}/console/" + (f"#{route}" if route else "")
 
     def open_console(self, route="/home"):
-        self.driver.get(self.console_url(route))
+        """Loads the console afresh at `route` (a new document, even when only the hash differs)."""
+        url = self.console_url(route)
+        if self.driver.current_url.split("#")[0] == url.split("#")[0]:
+            self.driver.get("about:blank")
+        self.driver.get(url)
 
     def go(self, route):
         """Changes the hash route in the loaded page (no reload)."""
@@ -279,9 +285,14 @@ class ConsoleTestCase(unittest.TestCase):
         return bars[0].text if bars and bars[0].is_displayed() else ""
 
     def screenshot(self, name):
+        """The whole page (beyond the window) as screenshots/<name>.png."""
         path = SCREENSHOTS / f"{name}.png"
         try:
-            self.driver.save_screenshot(str(path))
+            size = self.driver.execute_cdp_cmd("Page.getLayoutMetrics", {})["cssContentSize"]
+            clip = {"x": 0, "y": 0, "width": size["width"], "height": min(size["height"], 5000), "scale": 1}
+            shot = self.driver.execute_cdp_cmd("Page.captureScreenshot",
+                                               {"format": "png", "captureBeyondViewport": True, "clip": clip})
+            path.write_bytes(base64.b64decode(shot["data"]))
         except Exception as error:  # a screenshot must never hide the real failure
             print(f"  (screenshot {name} failed: {error})", file=sys.stderr)
         return path
@@ -518,8 +529,9 @@ class ConsoleWalkthrough(ConsoleTestCase):
         self.check(self.no_alert() is None, "no script ran from the name")
         self.screenshot("15-connection-id")
 
+        issued = code.text
         self.open_console("/connection-id")
-        self.wait_for(lambda d: [r for r in d.find_elements(By.CSS_SELECTOR, ".live-codes tbody tr") if code.text in r.text],
+        self.wait_for(lambda d: [r for r in d.find_elements(By.CSS_SELECTOR, ".live-codes tbody tr") if issued in r.text],
                       "after a reload the code is listed from GET /connection-ids")
 
     def test_07_sessions_and_home(self):
@@ -544,15 +556,87 @@ class ConsoleWalkthrough(ConsoleTestCase):
                       "connecting to an unknown session says it is not waiting")
         self.screenshot("18-view-unknown-session")
 
-    def test_08_phone_width(self):
+    def test_08_lobby_sessions_and_connect_with_data(self):
+        """The lobby, the session list and Connect with made-up data: the page's EventSource and fetch of
+        those routes are replaced in the browser (no end user joins; a live test with rs-client can do that)."""
+        self.first_admin_ready()
+        script = self.driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": STUB_SCRIPT})["identifier"]
+        try:
+            self.open_console("/home")
+            self.on_page("/home", "Waiting sessions")
+            now = time.time()
+            first = made_up_session("11111111-1111-4111-8111-111111111111", MARKUP_NAME, "<b>T-9</b>", now - 75)
+            second = made_up_session("22222222-2222-4222-8222-222222222222", "Zoë Fernández", "", now - 5, "connection-id")
+            self.driver.execute_script("window.__stub.waiting(arguments[0])", first)
+            row = self.wait_for(lambda d: d.find_elements(By.CSS_SELECTOR, ".lobby tbody tr"), "a waiting session appears without reload")
+            self.check(MARKUP_NAME in row[0].text and "<b>T-9</b>" in row[0].text, "the end user's name and ticket show as text")
+            self.check(not self.driver.find_elements(By.CSS_SELECTOR, "main img, main b"), "no element came from the end user's text")
+            self.check("PC-42" in row[0].text and "Invitation" in row[0].text, "machine and how they joined are shown")
+            waited = row[0].find_element(By.CSS_SELECTOR, "td.numeric")
+            self.check(re.fullmatch(r"1:1\d", waited.text), f"the waiting time is shown: {waited.text!r}")
+            before = waited.text
+            self.wait_for(lambda d: waited.text != before, "the waiting time ticks", 3)
+
+            self.driver.execute_script("window.__stub.waiting(arguments[0])", second)
+            self.wait_for(lambda d: len(d.find_elements(By.CSS_SELECTOR, ".lobby tbody tr")) == 2, "a second end user joins the list")
+            names = [r.find_element(By.CSS_SELECTOR, "th").text for r in self.driver.find_elements(By.CSS_SELECTOR, ".lobby tbody tr")]
+            self.check(names == [MARKUP_NAME, "Zoë Fernández"], f"longest waiting first: {names}")
+            self.check(self.driver.find_element(By.CSS_SELECTOR, "#sidenav .badge").text == "2", "the menu counts the waiting sessions")
+            self.screenshot("19-home-waiting")
+
+            self.driver.execute_script("window.__stub.gone(arguments[0])", second["id"])
+            self.wait_for(lambda d: len(d.find_elements(By.CSS_SELECTOR, ".lobby tbody tr")) == 1, "a session that leaves disappears")
+
+            # All sessions: a page with a next page.
+            self.driver.execute_script("window.__stub.sessionPages = arguments[0]", [
+                {"sessions": [made_up_session("33333333-3333-4333-8333-33333333333" + str(i), f"End user {i}", f"T-{i}",
+                                              now - 3600 * i, status) for i, status in enumerate(("ended", "connected", "cancelled"))],
+                 "total": 4, "next": "1700000000000.33333333-3333-4333-8333-333333333333"},
+                {"sessions": [made_up_session("44444444-4444-4444-8444-444444444444", "Last one", "", now - 90000, "expired")], "total": 4},
+            ])
+            self.go("/sessions")
+            self.on_page("/sessions", "All sessions")
+            self.wait_for(lambda d: len(d.find_elements(By.CSS_SELECTOR, ".results tbody tr")) == 3, "the first page of sessions is listed")
+            self.check("Sessions 1–3 of 4" in self.driver.find_element(By.CSS_SELECTOR, ".result-summary").text, "the count is shown")
+            self.screenshot("20-sessions-list")
+            self.button("Next page →").click()
+            self.wait_for(lambda d: [r for r in d.find_elements(By.CSS_SELECTOR, ".results tbody tr") if "Last one" in r.text],
+                          "Next page shows the next page")
+            asked = self.driver.execute_script("return window.__stub.sessionQueries")
+            self.check("after=1700000000000.33333333" in asked[-1], f"the next page is asked with the cursor: {asked[-1]}")
+            self.check(self.button("← Previous page").is_enabled(), "the previous page is reachable")
+
+            # Connect: checked by the API (made up here), then the viewer in the page.
+            self.go("/home")
+            self.on_page("/home", "Waiting sessions")
+            connect = self.wait_for(lambda d: [b for b in d.find_elements(By.CSS_SELECTOR, ".lobby button") if b.text == "Connect"],
+                                    "the session has a Connect button")
+            self.check(MARKUP_NAME in connect[0].get_attribute("aria-label"), "Connect is labelled with the end user's name")
+            connect[0].click()
+            self.on_page("/view/" + first["id"])
+            viewer_present = (CONSOLE_DIR / "js/viewer/viewer.js").exists()
+            if viewer_present:
+                self.wait_for(lambda d: d.find_elements(By.CSS_SELECTOR, ".viewer-host.rs-viewer") or self.hash() == "#/home",
+                              "the viewer is mounted in the page (or has exited to the waiting list)")
+            else:
+                self.wait_for(lambda d: "viewer is not available" in d.find_element(By.CSS_SELECTOR, "main").text,
+                              "without the viewer the page says so")
+            self.check(self.driver.execute_script("return window.__stub.connected") == first["id"],
+                       "Connect asked the API for that session")
+            self.screenshot("21-view")
+        finally:
+            self.driver.execute_cdp_cmd("Page.removeScriptToEvaluateOnNewDocument", {"identifier": script})
+            self.open_console("/home")
+
+    def test_09_phone_width(self):
         self.first_admin_ready()
         self.driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
                                     {"width": 390, "height": 844, "deviceScaleFactor": 2, "mobile": True})
         try:
-            for route, heading, name in (("/home", "Waiting sessions", "19-phone-home"),
-                                         ("/invite", "Invite", "20-phone-invite"),
-                                         ("/connection-id", "Share a connection ID", "21-phone-connection-id"),
-                                         ("/settings/agents", "Agents", "22-phone-agents")):
+            for route, heading, name in (("/home", "Waiting sessions", "23-phone-home"),
+                                         ("/invite", "Invite", "24-phone-invite"),
+                                         ("/connection-id", "Share a connection ID", "25-phone-connection-id"),
+                                         ("/settings/agents", "Agents", "26-phone-agents")):
                 self.go(route)
                 self.on_page(route, heading)
                 time.sleep(0.4)
@@ -565,7 +649,7 @@ class ConsoleWalkthrough(ConsoleTestCase):
         finally:
             self.driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
 
-    def test_09_log_out(self):
+    def test_10_log_out(self):
         self.first_admin_ready()
         button = self.driver.find_element(By.CSS_SELECTOR, ".account-button")
         button.click()
@@ -574,7 +658,69 @@ class ConsoleWalkthrough(ConsoleTestCase):
         self.check(not self.driver.find_element(By.ID, "topbar").is_displayed(), "the top bar is gone after logging out")
         self.open_console("/home")
         self.on_page("/login", "Log in to the console")
-        self.screenshot("23-logged-out")
+        self.screenshot("27-logged-out")
+
+
+def made_up_session(session_id, name, ticket, created, status="waiting", method="invitation"):
+    """A Session as the API describes it (openapi.yaml), with `created` in Unix seconds."""
+    def rfc3339(seconds):
+        return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + ".000Z"
+    session = {"id": session_id, "agentID": "00000000-0000-4000-8000-000000000001", "status": status,
+               "joinMethod": method, "displayName": name,
+               "endUser": {"name": name, "machineName": "PC-42", "operatingSystem": "Windows 11", "address": "192.0.2.7"},
+               "created": rfc3339(created)}
+    if ticket:
+        session["ticket"] = ticket
+    if status in ("connected", "ended"):
+        session["connectedAt"] = rfc3339(created + 30)
+    if status in ("ended", "cancelled", "expired"):
+        session["finishedAt"] = rfc3339(created + 600)
+        session["endReason"] = {"ended": "agent-ended", "cancelled": "end-user-left", "expired": "expired"}[status]
+    return session
+
+
+# Installed before the console's own scripts (CDP, so the page's CSP does not apply): the lobby's
+# EventSource and the session routes answered from window.__stub, driven by the test.
+STUB_SCRIPT = """
+(() => {
+  const stub = window.__stub = { sources: [], sessionPages: [], sessionQueries: [], connected: null };
+  const RealEventSource = window.EventSource;
+  class StubEventSource extends EventTarget {
+    constructor(url, options) {
+      if (!String(url).includes("/api/v1/lobby/events")) return new RealEventSource(url, options);
+      super();
+      this.url = url;
+      this.readyState = 0;
+      stub.sources.push(this);
+      setTimeout(() => { this.readyState = 1; this.dispatchEvent(new Event("open")); }, 10);
+    }
+    close() { this.readyState = 2; }
+  }
+  StubEventSource.CONNECTING = 0; StubEventSource.OPEN = 1; StubEventSource.CLOSED = 2;
+  window.EventSource = StubEventSource;
+  const send = (type, data) => {
+    for (const source of stub.sources) if (source.readyState === 1) source.dispatchEvent(new MessageEvent(type, { data: JSON.stringify(data) }));
+  };
+  stub.waiting = (session) => { stub.sessions = { ...(stub.sessions || {}), [session.id]: session }; send("session.waiting", session); };
+  stub.gone = (id) => send("session.gone", { id, reason: "end-user-left" });
+
+  const realFetch = window.fetch.bind(window);
+  const json = (body) => new Response(JSON.stringify(body), { status: 200, headers: { "Content-Type": "application/json" } });
+  window.fetch = (input, init) => {
+    const url = new URL(input instanceof Request ? input.url : String(input), location.href);
+    if (url.pathname === "/api/v1/sessions" && stub.sessionPages.length) {
+      stub.sessionQueries.push(url.search);
+      return Promise.resolve(json(url.searchParams.get("after") ? stub.sessionPages[1] : stub.sessionPages[0]));
+    }
+    const connect = /^\/api\/v1\/sessions\/([^/]+)\/connect$/.exec(url.pathname);
+    if (connect && stub.sessions && stub.sessions[connect[1]]) {
+      stub.connected = connect[1];
+      return Promise.resolve(json({ session: stub.sessions[connect[1]], webSocketURL: `ws://${location.host}/ws` }));
+    }
+    return realFetch(input, init);
+  };
+})();
+"""
 
 
 class ActionTab:

@@ -1,7 +1,7 @@
 // #/view/<sessionId>: checks the session may be connected (POST /sessions/<id>/connect -> {session,
 // webSocketURL}) and shows the end user's screen in the whole content area with the viewer component
 // (js/viewer/viewer.js, its own author's: mountViewer(container, {sessionId, webSocketURL, mode,
-// onExit})). When the viewer exits, back to #/home.
+// onExit}) -> {destroy()}). When the viewer exits, back to #/home; leaving the page destroys it.
 
 import { post } from "../api.js";
 import { h, replaceChildren } from "../dom.js";
@@ -69,6 +69,8 @@ export async function renderView(container, params, page) {
     fail("The viewer could not start: " + (error?.message ?? error));
     return;
   }
+  // The viewer has its own title and exit buttons: it gets the whole area.
+  header.hidden = true;
   announce(`Connecting to ${who}`);
   page.onLeave(() => {
     exited = true;
@@ -80,6 +82,7 @@ export async function renderView(container, params, page) {
   });
 
   function fail(text) {
+    header.hidden = false;
     status.textContent = "";
     replaceChildren(stage, h("div", { class: "view-error" },
       h("p", { class: "notice notice-error", role: "alert" }, text),
