@@ -173,10 +173,10 @@ final class SupportClient: @unchecked Sendable {
         case .sessionEnded(let reason, let message):
             ended = true
             log.say("the session ended: \(reason)\(message.isEmpty ? "" : " (\(message))")")
-            log.event("session-ended", ["reason": "\(reason)", "message": message])
+            log.event("session-ended", ["reason": Int(reason.rawValue), "reasonText": "\(reason)", "message": message])
         case .closed(let reason, let message, let byPeer):
             if reason == .joinRefused || reason == .rateLimited { failure = "the broker refused to join: \(message)" }
-            log.event("closed", ["reason": "\(reason)", "message": message, "byPeer": byPeer])
+            log.event("closed", ["reason": Int(reason.rawValue), "reasonText": "\(reason)", "message": message, "byPeer": byPeer])
         default:
             break
         }

@@ -74,7 +74,7 @@ struct EndUserClientTests {
         #expect(mode == .viewOnly)
         try await Self.expectSameScreen(agent, client)
         try agent.with { try $0.endSession() }
-        _ = try await client.next { $0["event"] as? String == "session-ended" && $0["reason"] as? String == "\(CloseReason.endedByAgent)" }
+        _ = try await client.next { $0["event"] as? String == "session-ended" && $0["reason"] as? Int == Int(CloseReason.endedByAgent.rawValue) }
         #expect(try await client.exitStatus() == 0)
     }
 
