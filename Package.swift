@@ -195,9 +195,10 @@ let package = Package(
             path: "Benchmarks/BrokerBench",
             exclude: ["run.sh"]
         ),
-        // rs-client: the end user's side (join by link or code, consent, share the screen, apply input).
-        .executableTarget(
-            name: "rs-client",
+        // A peer's state machine on a real connection to a broker (WebSocket or TCP, TLS; SwiftNIO): what
+        // the end user's and the agent's programs run on. No server, no broker.
+        .target(
+            name: "RemoteSupportClient",
             dependencies: [
                 "RemoteSupportCore",
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -205,6 +206,16 @@ let package = Package(
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // rs-client: the end user's side (join by link or code, consent, share the screen, apply input).
+        .executableTarget(
+            name: "rs-client",
+            dependencies: [
+                "RemoteSupportCore", "RemoteSupportClient",
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

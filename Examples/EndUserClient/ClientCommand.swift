@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import NIOSSL
+import RemoteSupportClient
 import RemoteSupportCore
 
 /// rs-client: the end user's side. Joins a broker's waiting list with a link or a 6-digit connection ID,
@@ -66,19 +67,12 @@ struct ClientCommand: AsyncParsableCommand {
 
     /// The WebSocket at the broker's address (`--broker`, or the link's scheme, host and port), or `--tcp`.
     private func address() throws -> BrokerAddress {
-        if let tcp {
-            guard let colon = tcp.lastIndex(of: ":"), let port = Int(tcp[tcp.index(after: colon)...]) else {
-                throw ValidationError("--tcp: host:port")
-            }
-            return .tcp(host: String(tcp[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]")), port: port, tls: tls)
+        do {
+            if let tcp { return try BrokerAddress(tcp: tcp, tls: tls) }
+            return try BrokerAddress(brokerURL: broker ?? link ?? "")
+        } catch {
+            throw ValidationError(error.description)
         }
-        guard let base = broker ?? link, let url = URL(string: base), let scheme = url.scheme?.lowercased(), let host = url.host else {
-            throw ValidationError("cannot read the broker's address from \(broker ?? link ?? "")")
-        }
-        guard scheme == "http" || scheme == "https" else { throw ValidationError("the broker's address must be http(s)://...") }
-        let port = url.port.map { ":\($0)" } ?? ""
-        let h = host.contains(":") ? "[\(host)]" : host
-        return .webSocket(url: "\(scheme == "https" ? "wss" : "ws")://\(h)\(port)/ws")
     }
 
     private static func operatingSystem() -> String {
