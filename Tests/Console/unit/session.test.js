@@ -261,16 +261,18 @@ test('AgentClient: authenticate, connect, verify, decode an update, ack it, inpu
   assert.deepEqual(again, [null, 'key:3', null], 'start (known), the lost key with its seq, the ack');
   assert.ok(client.canSendInput);
 
-  // End: the end record, then session-ended, in that order.
+  // End: the end record, then session-ended, in that order; a close right after (the viewer closes as
+  // soon as it hears its own session end) waits for both: it once cut them off, and the end user heard
+  // "normal" instead of "ended by the agent".
   const ended = nextEvent(client, 'session-ended');
-  await client.endSession();
+  client.endSession();
   assert.equal((await ended).reason, CloseReason.endedByAgent);
+  await client.close();
   const last = socket.take();
-  assert.equal(last.length, 2);
+  assert.equal(last.length, 3);
   assert.equal((await endUser.open(last[0])).kind, 'end');
   assert.deepEqual([last[1].kind, last[1].reason], ['sessionEnded', 2]);
-  assert.equal(client.state, 'lobby');
-  client.close();
+  assert.equal(last[2].kind, 'close');
   assert.equal(client.state, 'closed');
 });
 

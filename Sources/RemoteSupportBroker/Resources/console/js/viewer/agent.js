@@ -129,10 +129,12 @@ export class AgentClient extends EventTarget {
     return this.#outbox;
   }
 
-  /** Closes the connection with a close frame; the session ends with it. */
+  /** Closes the connection with a close frame; the session ends with it. The close goes after what is
+   * already queued: an `end` record and `session-ended` are sealed asynchronously, and a viewer that
+   * closes as soon as it hears its own session end must not cut them off. */
   close(reason = CloseReason.normal, message = '') {
     this.#resumeToken = null;
-    this.#closeLink(reason, message, false);
+    return this.#enqueue(() => this.#closeLink(reason, message, false));
   }
 
   // MARK: The socket
