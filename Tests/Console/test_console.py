@@ -566,7 +566,7 @@ class ConsoleWalkthrough(ConsoleTestCase):
             self.on_page("/home", "Waiting sessions")
             now = time.time()
             first = made_up_session("11111111-1111-4111-8111-111111111111", MARKUP_NAME, "<b>T-9</b>", now - 75)
-            second = made_up_session("22222222-2222-4222-8222-222222222222", "Zoë Fernández", "", now - 5, "connection-id")
+            second = made_up_session("22222222-2222-4222-8222-222222222222", "Zoë Fernández", "", now - 5, method="connection-id")
             self.driver.execute_script("window.__stub.waiting(arguments[0])", first)
             row = self.wait_for(lambda d: d.find_elements(By.CSS_SELECTOR, ".lobby tbody tr"), "a waiting session appears without reload")
             self.check(MARKUP_NAME in row[0].text and "<b>T-9</b>" in row[0].text, "the end user's name and ticket show as text")
@@ -633,6 +633,7 @@ class ConsoleWalkthrough(ConsoleTestCase):
         self.driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
                                     {"width": 390, "height": 844, "deviceScaleFactor": 2, "mobile": True})
         try:
+            self.wait_for(lambda d: d.execute_script("return window.innerWidth") == 390, "the window is phone-wide")
             for route, heading, name in (("/home", "Waiting sessions", "23-phone-home"),
                                          ("/invite", "Invite", "24-phone-invite"),
                                          ("/connection-id", "Share a connection ID", "25-phone-connection-id"),

@@ -27,6 +27,17 @@ export function dateAndTime(iso) {
   return Number.isNaN(date.getTime()) ? iso : dateTime.format(date);
 }
 
+const shortThisYear = new Intl.DateTimeFormat(undefined, { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" });
+const shortOtherYear = new Intl.DateTimeFormat(undefined, { year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" });
+
+/** A compact local date and time for tables ("Nov 25, 10:02 AM"; the year only when not this one). */
+export function shortDateAndTime(iso) {
+  if (!iso) return "";
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return iso;
+  return (date.getFullYear() === new Date().getFullYear() ? shortThisYear : shortOtherYear).format(date);
+}
+
 /** A local time of day for an RFC 3339 string. */
 export function time(iso) {
   const date = new Date(iso);

@@ -7,7 +7,7 @@ import { me } from "../account.js";
 import { h, replaceChildren } from "../dom.js";
 import { field, messageBox, pageHeader, whileBusy } from "../forms.js";
 import { copyButton, selectContents } from "../clipboard.js";
-import { dateAndTime } from "../format.js";
+import { dateAndTime, shortDateAndTime } from "../format.js";
 
 export function renderAgents(container, _params, page) {
   const name = field({ label: "Name", name: "name", autocomplete: "off", required: true, maxlength: "200" });
@@ -109,7 +109,7 @@ export function renderAgents(container, _params, page) {
       h("td", { "data-label": "Job title" }, agent.jobTitle || h("span", { class: "muted" }, "—")),
       h("td", { "data-label": "Role" }, agent.role === "admin" ? "Administrator" : "Agent"),
       h("td", { "data-label": "Status" }, h("span", { class: "state " + (agent.enabled ? "state-connected" : "state-cancelled") }, agent.enabled ? "Enabled" : "Disabled")),
-      h("td", { "data-label": "Last login", class: "nowrap" }, agent.lastLogin ? dateAndTime(agent.lastLogin) : h("span", { class: "muted" }, "Never")),
+      h("td", { "data-label": "Last login", class: "nowrap", title: agent.lastLogin ? dateAndTime(agent.lastLogin) : null }, agent.lastLogin ? shortDateAndTime(agent.lastLogin) : h("span", { class: "muted" }, "Never")),
       h("td", { class: "actions" }, self ? null : [toggle, reset]));
   }
 

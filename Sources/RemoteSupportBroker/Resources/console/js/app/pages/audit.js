@@ -4,7 +4,7 @@
 import { get } from "../api.js";
 import { h, replaceChildren } from "../dom.js";
 import { field, messageBox, pageHeader, whileBusy } from "../forms.js";
-import { dateAndTime, localInputToISO } from "../format.js";
+import { dateAndTime, shortDateAndTime, localInputToISO } from "../format.js";
 
 const pageSize = 50;
 
@@ -73,10 +73,11 @@ export function renderAudit(container, _params, page) {
       h("caption", { class: "visually-hidden" }, "Audit events"),
       h("thead", {}, h("tr", {}, ["Time", "Action", "By", "About", "Address", "Detail"].map((text) => h("th", { scope: "col" }, text)))),
       h("tbody", {}, events.map((event) => h("tr", {},
-        h("td", { "data-label": "Time", class: "nowrap" }, dateAndTime(event.time)),
+        h("td", { "data-label": "Time", class: "nowrap", title: dateAndTime(event.time) }, shortDateAndTime(event.time)),
         h("th", { scope: "row", "data-label": "Action" }, h("code", { class: "action" }, event.action)),
         h("td", { "data-label": "By" }, event.actor || h("span", { class: "muted" }, event.actorKind)),
-        h("td", { "data-label": "About" }, event.subject || h("span", { class: "muted" }, "—")),
+        h("td", { "data-label": "About", title: agentNames.has(event.subject) ? event.subject : null },
+          agentNames.get(event.subject) ?? (event.subject || h("span", { class: "muted" }, "—"))),
         h("td", { "data-label": "Address", class: "nowrap" }, event.address || h("span", { class: "muted" }, "—")),
         h("td", { "data-label": "Detail", class: "detail" }, event.detail || h("span", { class: "muted" }, "—")))))));
   }
@@ -88,11 +89,13 @@ export function renderAudit(container, _params, page) {
   filters.addEventListener("reset", () => setTimeout(() => load()));
   older.addEventListener("click", () => load({ button: older, append: true }));
 
+  // The agents first: the filter offers them, and the table names them instead of showing their ids.
+  const agentNames = new Map();
   get("/agents").then(({ agents }) => {
     if (!page.isCurrent()) return;
     for (const each of agents.sort((a, b) => a.name.localeCompare(b.name))) {
+      agentNames.set(each.id, each.name);
       agent.input.append(h("option", { value: each.id }, `${each.name} (${each.email})`));
     }
-  }).catch(() => {});
-  load();
+  }).catch(() => {}).then(() => { if (page.isCurrent()) load(); });
 }

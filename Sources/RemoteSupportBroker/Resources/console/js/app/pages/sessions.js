@@ -6,7 +6,7 @@ import { get } from "../api.js";
 import { isAdmin, me } from "../account.js";
 import { h, replaceChildren } from "../dom.js";
 import { field, messageBox, pageHeader, whileBusy } from "../forms.js";
-import { dateAndTime, duration, joinMethod, sessionStatus, reason, localInputToISO } from "../format.js";
+import { dateAndTime, shortDateAndTime, duration, joinMethod, sessionStatus, reason, localInputToISO } from "../format.js";
 
 const pageSize = 25;
 
@@ -80,7 +80,7 @@ export function renderSessions(container, _params, page) {
     pager.hidden = index === 0 && !nextCursor;
     if (list.sessions.length === 0) { replaceChildren(results); return; }
 
-    const headings = ["Started", "End user", "Ticket", "Machine", "Joined by", "State", ...(admin ? ["Agent"] : []), "Connected", "Ended"];
+    const headings = ["Started", "End user", "Ticket", "Machine", "Joined by", "State", ...(admin ? ["Agent"] : []), "Connected for"];
     replaceChildren(results, h("table", { class: "table table-cards" },
       h("caption", { class: "visually-hidden" }, "Sessions"),
       h("thead", {}, h("tr", {}, headings.map((heading) => h("th", { scope: "col" }, heading)))),
@@ -88,21 +88,33 @@ export function renderSessions(container, _params, page) {
   }
 
   function row(session) {
-    const connectedFor = session.connectedAt && session.finishedAt
-      ? " · " + duration(Date.parse(session.finishedAt) - Date.parse(session.connectedAt)) : "";
     return h("tr", {},
-      h("td", { "data-label": "Started", class: "nowrap" }, dateAndTime(session.created)),
+      h("td", { "data-label": "Started", class: "nowrap", title: dateAndTime(session.created) }, shortDateAndTime(session.created)),
       h("th", { scope: "row", "data-label": "End user" }, h("span", { class: "cell-strong" }, session.displayName || session.endUser?.name || "—")),
       h("td", { "data-label": "Ticket" }, session.ticket || h("span", { class: "muted" }, "—")),
       h("td", { "data-label": "Machine" }, session.endUser?.machineName || "—",
-        session.endUser?.operatingSystem ? h("span", { class: "subtle" }, session.endUser.operatingSystem) : null),
-      h("td", { "data-label": "Joined by" }, joinMethod(session.joinMethod)),
-      h("td", { "data-label": "State" }, h("span", { class: "state state-" + session.status }, sessionStatus(session.status))),
-      admin ? h("td", { "data-label": "Agent" }, agentNames.get(session.connectedAgentID ?? session.agentID) ?? "—") : null,
-      h("td", { "data-label": "Connected", class: "nowrap" }, session.connectedAt ? dateAndTime(session.connectedAt) : h("span", { class: "muted" }, "—")),
-      h("td", { "data-label": "Ended", class: "nowrap" },
-        session.finishedAt ? dateAndTime(session.finishedAt) + connectedFor : h("span", { class: "muted" }, "—"),
-        session.endReason ? h("span", { class: "subtle" }, reason(session.endReason)) : null));
+        session.endUser?.operatingSystem ? h("span", { class: "subtle nowrap" }, session.endUser.operatingSystem) : null),
+      h("td", { "data-label": "Joined by", class: "nowrap" }, joinMethod(session.joinMethod)),
+      h("td", { "data-label": "State" },
+        h("span", { class: "state state-" + session.status }, sessionStatus(session.status)),
+        session.endReason ? h("span", { class: "subtle" }, reason(session.endReason)) : null),
+      admin ? h("td", { "data-label": "Agent" }, agentNames.get(session.connectedAgentID ?? session.agentID) ?? h("span", { class: "muted" }, "—")) : null,
+      connectedFor(session));
+  }
+
+  /** How long the agent was connected (or since when, still connected), with the times in its title. */
+  function connectedFor(session) {
+    const cell = h("td", { "data-label": "Connected for", class: "nowrap numeric" });
+    if (!session.connectedAt) {
+      cell.append(h("span", { class: "muted" }, "—"));
+    } else if (session.finishedAt) {
+      cell.textContent = duration(Date.parse(session.finishedAt) - Date.parse(session.connectedAt));
+      cell.title = `From ${dateAndTime(session.connectedAt)} to ${dateAndTime(session.finishedAt)}`;
+    } else {
+      cell.textContent = "Since " + shortDateAndTime(session.connectedAt);
+      cell.title = "Connected at " + dateAndTime(session.connectedAt);
+    }
+    return cell;
   }
 
   filters.addEventListener("submit", (event) => {
