@@ -18,6 +18,7 @@ let package = Package(
         .executable(name: "rs-broker", targets: ["rs-broker"]),
         .executable(name: "broker-bench", targets: ["broker-bench"]),
         .executable(name: "rs-client", targets: ["rs-client"]),
+        .executable(name: "rs-viewer", targets: ["rs-viewer"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -209,17 +210,33 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // Xlib, XShm and XTest (the end user's screen and input on X11), and SDL2 (the viewer's window).
+        .systemLibrary(name: "CX11", pkgConfig: "x11 xext xtst", providers: [.apt(["libx11-dev", "libxext-dev", "libxtst-dev"])]),
+        .systemLibrary(name: "CSDL2", pkgConfig: "sdl2", providers: [.apt(["libsdl2-dev"])]),
         // rs-client: the end user's side (join by link or code, consent, share the screen, apply input).
         .executableTarget(
             name: "rs-client",
             dependencies: [
-                "RemoteSupportCore", "RemoteSupportClient",
+                "RemoteSupportCore", "RemoteSupportClient", "CX11",
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Examples/EndUserClient"
+        ),
+        // rs-viewer: the agent's side (log in, the lobby, connect, a window or a headless framebuffer file).
+        .executableTarget(
+            name: "rs-viewer",
+            dependencies: [
+                "RemoteSupportCore", "RemoteSupportClient", "CSDL2",
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Examples/AgentViewer"
         ),
         .testTarget(
             name: "RemoteSupportBrokerTests",
