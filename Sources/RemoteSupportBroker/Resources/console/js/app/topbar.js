@@ -14,7 +14,11 @@ export function mountTopbar({ onLogOut }) {
   onAccountChange(render);
 }
 
+// Closes the menu drawn last (its document listeners go with it) before the bar is drawn again.
+let closeMenu = () => {};
+
 function render(account) {
+  closeMenu();
   const bar = document.getElementById("topbar");
   bar.hidden = !account;
   if (!account) { replaceChildren(bar); return; }
@@ -40,23 +44,26 @@ function render(account) {
     menu.hidden = false;
     button.setAttribute("aria-expanded", "true");
     document.addEventListener("pointerdown", outside, true);
+    document.addEventListener("keydown", escape);
   }
   function close() {
     menu.hidden = true;
     button.setAttribute("aria-expanded", "false");
     document.removeEventListener("pointerdown", outside, true);
+    document.removeEventListener("keydown", escape);
   }
   function outside(event) {
     if (!wrapper.contains(event.target)) close();
   }
+  function escape(event) {
+    if (event.key !== "Escape") return;
+    event.preventDefault();
+    const focusWasInside = wrapper.contains(document.activeElement);
+    close();
+    if (focusWasInside || document.activeElement === document.body) button.focus();
+  }
+  closeMenu = close;
   button.addEventListener("click", () => (menu.hidden ? open() : close()));
-  wrapper.addEventListener("keydown", (event) => {
-    if (event.key === "Escape" && !menu.hidden) {
-      event.preventDefault();
-      close();
-      button.focus();
-    }
-  });
   wrapper.addEventListener("focusout", (event) => {
     if (!menu.hidden && event.relatedTarget && !wrapper.contains(event.relatedTarget)) close();
   });
