@@ -79,7 +79,6 @@ enum APIFuzz {
     }
 }
 
-@_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzAPI(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
     guard let data else { return 0 }
     APIFuzz.run(Array(UnsafeBufferPointer(start: data, count: size)))

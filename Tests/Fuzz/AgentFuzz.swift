@@ -3,7 +3,6 @@
 // format: FuzzStep in ProtocolFuzz.swift). Never a crash; an error ends in exactly one `.closed`; what
 // it sends is valid.
 
-@_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzAgent(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
     guard let data, let script = FuzzScript(UnsafeRawBufferPointer(start: data, count: size)) else { return 0 }
     AgentDriver(flags: script.flags).run(script)

@@ -2,7 +2,6 @@
 // Any input must end in success or a CodecError: never a crash, an out-of-bounds access or a huge allocation.
 
 
-@_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzDecoder(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
     guard let data, let input = FuzzInput(UnsafeRawBufferPointer(start: data, count: size)) else { return 0 }
     var limits = DecoderLimits()

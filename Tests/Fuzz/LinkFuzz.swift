@@ -125,7 +125,6 @@ enum LinkFuzz {
     }
 }
 
-@_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzLinks(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
     guard let data, size <= 4096 else { return 0 }
     LinkFuzz.run(Array(UnsafeBufferPointer(start: data, count: size)))

@@ -1,7 +1,6 @@
 // libFuzzer target: the PPM / gzipped PPM parser.
 
 
-@_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzPPM(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
     guard let data else { return 0 }
     let bytes = Array(UnsafeBufferPointer(start: data, count: size))

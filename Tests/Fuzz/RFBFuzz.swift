@@ -1,7 +1,6 @@
 // libFuzzer target: the sans-IO RFB server connection fed a client's bytes (handshake and messages),
 // in two pieces split where the first byte says, so partial messages are exercised too.
 
-@_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzRFB(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
     guard let data, size > 0 else { return 0 }
     let bytes = UnsafeRawBufferPointer(start: data + 1, count: size - 1)

@@ -39,27 +39,26 @@ rm -rf "$out/seeds" && "$out/make-seeds" "$out/seeds" >/dev/null
 # confuses ASan into a report of its own and can hang.
 export SWIFT_BACKTRACE=enable=no
 
+# Every target in one binary (RS_FUZZ_TARGET picks one): the core is compiled with the sanitizers once.
+bin="$out/fuzz-all"
+if [ ! -x "$bin" ] || [ -n "$(find Sources/RemoteSupportCore Sources/RemoteSupportBroker Tests/Fuzz -newer "$bin" -name '*.swift')" ]; then
+  echo "fuzz: building $bin"
+  quiet swiftc -j 2 -sanitize=fuzzer,address -parse-as-library "${common[@]}" $core \
+    Tests/Fuzz/FuzzInput.swift Tests/Fuzz/ProtocolFuzz.swift Tests/Fuzz/FuzzTargets.swift \
+    Tests/Fuzz/DecoderFuzz.swift Tests/Fuzz/PPMFuzz.swift Tests/Fuzz/RFBFuzz.swift Tests/Fuzz/LinkFuzz.swift \
+    Tests/Fuzz/FrameFuzz.swift Tests/Fuzz/EndUserFuzz.swift Tests/Fuzz/AgentFuzz.swift Tests/Fuzz/BrokerFuzz.swift \
+    Tests/Fuzz/APIFuzz.swift Sources/RemoteSupportBroker/HTTP/QueryFilters.swift Sources/RemoteSupportBroker/HTTP/APIRequests.swift \
+    Sources/RemoteSupportBroker/Ops/Webhooks/WebhookRules.swift Sources/RemoteSupportBroker/Server/ConfigFile.swift \
+    -o "$bin"
+fi
+
 failed=0
 for t in "${targets[@]}"; do
   case $t in
-    decoder) src=(Tests/Fuzz/FuzzInput.swift Tests/Fuzz/DecoderFuzz.swift) ;;
-    ppm) src=(Tests/Fuzz/PPMFuzz.swift) ;;
-    rfb) [ -f Tests/Fuzz/RFBFuzz.swift ] || continue; src=(Tests/Fuzz/RFBFuzz.swift) ;;
-    link) src=(Tests/Fuzz/LinkFuzz.swift) ;;
-    # The wire protocol (ProtocolFuzz.swift has the input formats, the drivers and the checks).
-    frame) src=(Tests/Fuzz/ProtocolFuzz.swift Tests/Fuzz/FrameFuzz.swift) ;;
-    enduser) src=(Tests/Fuzz/ProtocolFuzz.swift Tests/Fuzz/EndUserFuzz.swift) ;;
-    agent) src=(Tests/Fuzz/ProtocolFuzz.swift Tests/Fuzz/AgentFuzz.swift) ;;
-    broker) src=(Tests/Fuzz/ProtocolFuzz.swift Tests/Fuzz/BrokerFuzz.swift) ;;
-    # The broker's own request parsing: query filters, JSON bodies, webhook rules, config file.
-    api) src=(Tests/Fuzz/APIFuzz.swift Sources/RemoteSupportBroker/HTTP/QueryFilters.swift Sources/RemoteSupportBroker/HTTP/APIRequests.swift
-              Sources/RemoteSupportBroker/Ops/Webhooks/WebhookRules.swift Sources/RemoteSupportBroker/Server/ConfigFile.swift) ;;
+    decoder|ppm|rfb|link|frame|enduser|agent|broker|api) ;;
     *) echo "unknown fuzz target $t" >&2; exit 2 ;;
   esac
-  bin="$out/fuzz-$t"
-  if [ ! -x "$bin" ] || [ -n "$(find Sources/RemoteSupportCore Sources/RemoteSupportBroker Tests/Fuzz -newer "$bin" -name '*.swift')" ]; then
-    quiet swiftc -j 2 -sanitize=fuzzer,address -parse-as-library "${common[@]}" $core "${src[@]}" -o "$bin"
-  fi
+  export RS_FUZZ_TARGET=$t
   corpus="$out/corpus-$t"
   mkdir -p "$corpus" "$out/findings/$t"
   # Inputs named slow-* (a finding that takes seconds, like a gigabyte screen) are run once, not
