@@ -10,7 +10,8 @@ plain TCP (loopback), wait for the example's session in the lobby, connect askin
 session and its security code (the example must print the same), check that every screen update shows
 exactly one of the example's frames (320x200 gradient, white bar at x = 4n mod 320) and that the bar moves,
 send a pointer press/release and a key press/release and wait for the example to print them, end the
-session, and check that the example exits 0. Every wait is bounded. Prints "ok: ..." / "FAILED: ...";
+session (the agent ends it, or --end-by enduser: SIGTERM makes the example end it), and check that the
+example exits 0. --answer y types the consent at the example's prompt instead of its --yes. Every wait is bounded. Prints "ok: ..." / "FAILED: ...";
 exits non-zero on failure.
 
 A helper mode sets up the broker's admin account:
@@ -21,6 +22,7 @@ import ctypes as C
 import json
 import os
 import select
+import signal
 import socket
 import subprocess
 import sys
@@ -64,12 +66,12 @@ class Failure(Exception):
 class ExampleProcess:
     """The example as a child process; its stdout lines collected by a thread."""
 
-    def __init__(self, command):
+    def __init__(self, command, interactive):
         self.command = command
         self.lines = []
         self.lock = threading.Lock()
-        self.proc = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=sys.stderr,
-                                     text=True, bufsize=1)
+        self.proc = subprocess.Popen(command, stdin=subprocess.PIPE if interactive else subprocess.DEVNULL,
+                                     stdout=subprocess.PIPE, stderr=sys.stderr, text=True, bufsize=1)
         self.thread = threading.Thread(target=self._read, daemon=True)
         self.thread.start()
 
@@ -201,8 +203,10 @@ class Agent:
 def drive(args, library):
     code = api(args.url, "/connection-ids", {}, args.token)["digits"]
     command = [part.replace("{code}", code) for part in args.command]
+    if args.answer is None:
+        command.append("--yes")  # accept without asking
     print(f"  connection ID {code}; starting: {' '.join(command)}", flush=True)
-    example = ExampleProcess(command)
+    example = ExampleProcess(command, args.answer is not None)
     agent = None
     try:
         agent = Agent(library, args.tcp)
@@ -215,6 +219,12 @@ def drive(args, library):
         print(f"ok: {args.name} waits in the lobby (session {session_id})")
         agent.conn.check("rs_conn_connect", agent.conn.lib.rs_conn_connect(agent.conn.handle, session_id.encode(),
                                                                           rs.RS_MODE_CONTROL))
+        if args.answer is not None:
+            # The example asks its user on stdin ("allow? [y / v / n]"): type the answer.
+            agent.pump(lambda: example.find("connect request:"), args.wait, "the example asking its user")
+            example.proc.stdin.write(args.answer + "\n")
+            example.proc.stdin.flush()
+            print(f"  typed {args.answer!r} at the example's consent prompt")
         agent.pump(lambda: agent.last(rs.RS_EVENT_SESSION_STARTED) or agent.last(rs.RS_EVENT_CONNECT_REFUSED),
                    args.wait, "session started")
         started = agent.last(rs.RS_EVENT_SESSION_STARTED)
@@ -247,14 +257,28 @@ def drive(args, library):
         agent.pump(lambda: all(example.find(line) for line in expected), args.wait, "the example printing the input")
         print("ok: the example printed the pointer and key events as sent")
 
-        agent.conn.end_session(rs.RS_CLOSE_ENDED_BY_AGENT, "done, thanks")
-        agent.pump(lambda: example.proc.poll() is not None, args.wait, "the example exiting")
-        example.thread.join(5)
-        if example.proc.returncode != 0:
-            raise Failure(f"the example exited with {example.proc.returncode}")
-        if not example.find("session ended: reason 2"):
-            raise Failure("the example did not report the end by the agent")
-        print("ok: the agent ended the session; the example reported it and exited 0")
+        if args.end_by == "agent":
+            agent.conn.end_session(rs.RS_CLOSE_ENDED_BY_AGENT, "done, thanks")
+            agent.pump(lambda: example.proc.poll() is not None, args.wait, "the example exiting")
+            example.thread.join(5)
+            if example.proc.returncode != 0:
+                raise Failure(f"the example exited with {example.proc.returncode}")
+            if not example.find("session ended: reason 2"):
+                raise Failure("the example did not report the end by the agent")
+            print("ok: the agent ended the session; the example reported it and exited 0")
+        else:
+            # "When told": SIGTERM makes the example end the session itself (end, then close).
+            example.proc.send_signal(signal.SIGTERM)
+            agent.pump(lambda: agent.last(rs.RS_EVENT_SESSION_ENDED) and example.proc.poll() is not None, args.wait,
+                       "the session ended by the end user and the example exiting")
+            example.thread.join(5)
+            ended = agent.last(rs.RS_EVENT_SESSION_ENDED)
+            if ended["reason"] != rs.RS_CLOSE_ENDED_BY_END_USER:
+                raise Failure(f"the agent saw the session end with {ended}")
+            if example.proc.returncode != 0 or not example.find("ending the session"):
+                raise Failure(f"the example exited with {example.proc.returncode}")
+            print(f"ok: on SIGTERM the example ended the session (the agent saw reason 1, {ended['text']!r}) "
+                  "and exited 0")
         if agent.screen_errors:
             raise Failure("screen after the checks: " + "; ".join(agent.screen_errors[:3]))
         return True
@@ -281,8 +305,12 @@ def main():
     parser.add_argument("--lib", default=rs.default_library())
     parser.add_argument("--name", default="Example End User")
     parser.add_argument("--wait", type=float, default=20, help="seconds for each step")
+    parser.add_argument("--answer", help="type this at the example's consent prompt (it runs without --yes)")
+    parser.add_argument("--end-by", choices=["agent", "enduser"], default="agent",
+                        help="enduser: SIGTERM the example, which then ends the session itself")
     parser.add_argument("command", nargs="*")
     args = parser.parse_args()
+    sys.stdout.reconfigure(line_buffering=True)  # our lines and the example's, not mixed within a line
     if args.setup:
         print(setup(args.url, args.setup, args.email))
         return 0
