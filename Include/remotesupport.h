@@ -124,6 +124,7 @@ extern "C" {
 #define RS_ERR_EXHAUSTED (-212)            /* every connection ID is live or recently used */
 #define RS_ERR_CORRUPT_RECORD (-213)       /* a stored value that cannot be read back */
 #define RS_ERR_EXPIRED (-214)              /* a link that was valid but is past its expiry */
+#define RS_ERR_NOT_CONFIGURED (-215)       /* something the call needs is not set up (no mail relay) */
 
 /* The name of a status code ("RS_OK", "RS_ERR_TRUNCATED", ...), or "RS_ERR_UNKNOWN" for a value this
  * version does not know. Never NULL; static storage, never free it. Thread-safe. */

@@ -2,7 +2,8 @@
 # Runs every test of the project on a fresh Debian machine: installs what the tests need (idempotently),
 # starts a throw-away PostgreSQL server on 127.0.0.1 (scripts/postgres.sh), then runs the Swift tests
 # (every store test against SQLite and PostgreSQL), the HTTP API against its OpenAPI document
-# (schemathesis, Tests/API/run-schemathesis.sh), the C library's C / C++ / Python tests, the VNC
+# (schemathesis, Tests/API/run-schemathesis.sh), the console's JavaScript (node) and the console in
+# headless Chromium against a real broker and rs-client (Tests/Console), the C library's C / C++ / Python tests, the VNC
 # interop tests, the durability test (SIGKILL mid-write) and a short fuzz pass over each fuzz target.
 #   scripts/test.sh            everything
 #   FUZZ_SECONDS=60 scripts/test.sh
@@ -11,9 +12,13 @@ cd "$(dirname "$0")/.."
 
 need=()
 for p in zlib1g-dev libsqlite3-dev pkg-config libvncserver-dev valgrind python3 python3-aiosmtpd openssl \
-         postgresql gcc g++ python3-venv python3-pip; do
+         postgresql gcc g++ python3-venv python3-pip libx11-dev libxext-dev libxtst-dev libsdl2-dev \
+         xvfb xterm x11-utils xdotool; do
   dpkg -s "$p" >/dev/null 2>&1 || need+=("$p")
 done
+# The console's JavaScript unit tests need Node 20 or later (WebCrypto X25519, DecompressionStream); the
+# machines here have it, Debian's nodejs package is the fallback.
+command -v node >/dev/null || need+=(nodejs)
 if [ ${#need[@]} -gt 0 ]; then
   echo "== installing ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive
@@ -36,6 +41,8 @@ step() {
 step "swift build" swift build --build-tests
 step "swift test" swift test --skip-build --parallel
 step "API schema (schemathesis against a real broker)" bash Tests/API/run-schemathesis.sh
+step "console JavaScript (node --test)" node --test Tests/Console/unit/
+step "console in headless Chromium (selenium, real broker and rs-client)" bash Tests/Console/run.sh
 step "C library (C, C++, Python ctypes, valgrind)" bash Tests/C/run.sh
 # The interop test reuses the debug build above (a release build of the frame server took 4 minutes of CI).
 step "VNC interop (libvncclient)" bash Tests/Interop/run-interop.sh debug

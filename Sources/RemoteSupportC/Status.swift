@@ -185,6 +185,7 @@ private let statusNames: [Int32: StaticCString] = {
         (RS_ERR_EXHAUSTED, "RS_ERR_EXHAUSTED"),
         (RS_ERR_CORRUPT_RECORD, "RS_ERR_CORRUPT_RECORD"),
         (RS_ERR_EXPIRED, "RS_ERR_EXPIRED"),
+        (RS_ERR_NOT_CONFIGURED, "RS_ERR_NOT_CONFIGURED"),
     ]
     return Dictionary(uniqueKeysWithValues: names.map { ($0.0, StaticCString($0.1)) })
 }()

@@ -106,7 +106,7 @@ extension SupportDesk {
     }
 
     /// Composes the invitation e-mail for `link` (and a connection ID if given) and sends it through the
-    /// configured mailer. `.notFound` ("no mail relay") when none is configured.
+    /// configured mailer. `.notConfigured` when none is configured (the console then offers mailto:).
     public func emailInvitation(_ presented: String, to recipient: String, link: String, connectionID: ConnectionCodeGrant? = nil,
                                 address: String) async throws -> InvitationEmail {
         let caller = try await authenticate(presented)
@@ -124,7 +124,7 @@ extension SupportDesk {
                                           organisation: configuration.organisation, link: link, endUserName: name ?? connectionID?.endUserName,
                                           ticket: ticket ?? connectionID?.ticket, connectionID: connectionID?.code,
                                           connectionIDExpires: connectionID?.expires))
-        guard let mailer else { throw DomainError(.notFound, "no mail relay is configured") }
+        guard let mailer else { throw DomainError(.notConfigured, "this broker has no mail relay (--smtp-url)") }
         try await mailer.deliver(to: to, recipientName: name, email: email)
         try await audit(.invitationEmailed, actor: .agent(caller.agent), subject: to.value, address: address,
                         detail: ticket.map { "ticket \($0)" } ?? "")

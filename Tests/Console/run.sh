@@ -25,10 +25,18 @@ if ! "$VENV/bin/python" -c 'import selenium' 2>/dev/null; then
   "$VENV/bin/pip" install -q selenium
 fi
 
-if [ ! -x "$RS_BROKER_BIN" ]; then
-  echo "no rs-broker at $RS_BROKER_BIN: build it (swift build --product rs-broker) or set RS_BROKER_BIN" >&2
+export RS_CLIENT_BIN=${RS_CLIENT_BIN:-.build/debug/rs-client}
+if [ ! -x "$RS_BROKER_BIN" ] || [ ! -x "$RS_CLIENT_BIN" ]; then
+  echo "no rs-broker at $RS_BROKER_BIN or rs-client at $RS_CLIENT_BIN: build them (swift build) or set RS_BROKER_BIN / RS_CLIENT_BIN" >&2
   exit 1
 fi
 
 # The whole run is bounded: each wait has its own timeout; this is the last resort.
-timeout --kill-after=10 300 "$VENV/bin/python" Tests/Console/test_console.py "$@"
+# test_console.py walks the console's pages; test_session.py runs a whole session with rs-client.
+if [ $# -gt 0 ]; then
+  exec timeout --kill-after=10 300 "$VENV/bin/python" Tests/Console/test_console.py "$@"
+fi
+status=0
+timeout --kill-after=10 300 "$VENV/bin/python" Tests/Console/test_console.py || status=1
+timeout --kill-after=10 180 "$VENV/bin/python" Tests/Console/test_session.py || status=1
+exit $status

@@ -199,7 +199,7 @@ class ConsoleTestCase(unittest.TestCase):
         problems = []
         for entry in self.driver.get_log("browser"):
             text = entry.get("message", "")
-            # Expected: answered errors the console handles (401 before login, 404 of the e-mail relay).
+            # Expected: answered errors the console handles (401 before login, 503 when there is no mail relay).
             if "Failed to load resource" in text:
                 continue
             if entry.get("level") == "SEVERE" or "Content Security Policy" in text:

@@ -90,6 +90,17 @@ struct ConsoleServingTests {
         #expect(WebSocketLogin.browserToken(upgrade(two), publicURL: publicURL) == nil)
     }
 
+    /// The console offers a mailto: link exactly when the broker says it has no mail relay.
+    @Test func emailWithoutAMailRelayIsNotConfigured() async throws {
+        let broker = try await TestBroker.start()
+        defer { Task { try? await broker.stop() } }
+        let link = try await broker.desk.personalLink(broker.token)
+        let (status, _, body) = try await SecurityTests.call(broker.httpPort, "POST", "/api/v1/emails", headers: ["Authorization": "Bearer \(broker.token)"],
+                                                             json: ["to": "zoe@example.org", "link": link])
+        #expect(status == 503)
+        #expect(body["error"] as? String == "not-configured")
+    }
+
     @Test func ownOriginRules() {
         #expect(WebSocketLogin.isOwn(origin: "https://support.example.com", publicURL: "https://Support.Example.com/", host: nil))
         #expect(WebSocketLogin.isOwn(origin: "http://127.0.0.1:8080", publicURL: "https://support.example.com", host: "127.0.0.1:8080"))

@@ -120,12 +120,13 @@ struct LinkTests {
             (RS_ERR_EXHAUSTED, .exhausted, "RS_ERR_EXHAUSTED"),
             (RS_ERR_CORRUPT_RECORD, .corruptRecord, "RS_ERR_CORRUPT_RECORD"),
             (RS_ERR_EXPIRED, .expired, "RS_ERR_EXPIRED"),
+            (RS_ERR_NOT_CONFIGURED, .notConfigured, "RS_ERR_NOT_CONFIGURED"),
         ]
         for (status, code, name) in pairs {
             #expect(status == -(code.rawValue + 136), "\(name)")
             #expect(string(rs_status_name(status)) == name)
         }
-        #expect(string(rs_status_name(-215)) == "RS_ERR_UNKNOWN")
+        #expect(string(rs_status_name(-216)) == "RS_ERR_UNKNOWN")
     }
 
     @Test("the header's constants are the core's")

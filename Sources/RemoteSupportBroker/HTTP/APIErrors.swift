@@ -48,7 +48,7 @@ struct APIErrorMiddleware: RouterMiddleware {
         case .notFound, .badSignature: .notFound
         case .invalidTransition, .conflict: .conflict
         case .expired: .gone
-        case .exhausted: .serviceUnavailable
+        case .exhausted, .notConfigured: .serviceUnavailable
         default: .internalServerError
         }
     }

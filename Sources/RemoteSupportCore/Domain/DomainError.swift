@@ -40,6 +40,8 @@ public struct DomainError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let corruptRecord = Code(rawValue: 77)
         /// A link or code that was valid but is past its expiry.
         public static let expired = Code(rawValue: 78)
+        /// Something the call needs is not set up on this installation (no mail relay for e-mail).
+        public static let notConfigured = Code(rawValue: 79)
 
         public var description: String {
             switch self {
@@ -58,6 +60,7 @@ public struct DomainError: Error, Hashable, Sendable, CustomStringConvertible {
             case .exhausted: "exhausted"
             case .corruptRecord: "corrupt record"
             case .expired: "expired"
+            case .notConfigured: "not configured"
             default: "error \(rawValue)"
             }
         }

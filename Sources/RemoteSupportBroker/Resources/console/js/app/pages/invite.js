@@ -156,7 +156,7 @@ export function renderInvite(container, _params, page) {
   update();
 }
 
-/** The broker answers 404 `not-found` ("no mail relay is configured") when it has no SMTP relay. */
+/** The broker answers 503 `not-configured` when it has no SMTP relay. */
 function isNoMailRelay(error) {
-  return error instanceof ApiError && (error.status === 503 || (error.status === 404 && /mail relay/i.test(error.message)));
+  return error instanceof ApiError && error.status === 503 && error.code === "not-configured";
 }
