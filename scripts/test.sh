@@ -42,6 +42,7 @@ step "swift build" swift build --build-tests
 step "swift test" swift test --skip-build --parallel
 step "API schema (schemathesis against a real broker)" bash Tests/API/run-schemathesis.sh
 step "console JavaScript (node --test)" node --test Tests/Console/unit/
+step "console parsers fuzzed (node, mutation)" node Tests/Console/fuzz/fuzz.mjs "${FUZZ_SECONDS:-10}"
 step "console in headless Chromium (selenium, real broker and rs-client)" bash Tests/Console/run.sh
 step "C library (C, C++, Python ctypes, valgrind)" bash Tests/C/run.sh
 # The interop test reuses the debug build above (a release build of the frame server took 4 minutes of CI).
