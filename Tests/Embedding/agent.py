@@ -3,7 +3,7 @@
 broker, with the ctypes binding of Examples/Embedding/python/enduser.py (role agent).
 
     python3 Tests/Embedding/agent.py --url http://127.0.0.1:PORT --token TOKEN --tcp PORT --lib LIB \
-        --name "C example" -- <example command, {code} replaced by a fresh connection ID>
+        --name "C example" -- <example command: {code} becomes a fresh connection ID, {port} the TCP port>
 
 Steps: issue a connection ID (POST /api/v1/connection-ids), start the example with it, authenticate over
 plain TCP (loopback), wait for the example's session in the lobby, connect asking for control, wait for the
@@ -11,7 +11,8 @@ session and its security code (the example must print the same), check that ever
 exactly one of the example's frames (320x200 gradient, white bar at x = 4n mod 320) and that the bar moves,
 send a pointer press/release and a key press/release and wait for the example to print them, end the
 session (the agent ends it, or --end-by enduser: SIGTERM makes the example end it), and check that the
-example exits 0. --answer y types the consent at the example's prompt instead of its --yes. Every wait is bounded. Prints "ok: ..." / "FAILED: ...";
+example exits 0. --answer y types the consent at the example's prompt instead of its --yes. --cut runs the
+example through a proxy ({port} in the command) that cuts its connection once: it must resume the session. Every wait is bounded. Prints "ok: ..." / "FAILED: ...";
 exits non-zero on failure.
 
 A helper mode sets up the broker's admin account:
@@ -35,6 +36,14 @@ sys.path.insert(0, os.path.join(HERE, "..", "..", "Examples", "Embedding", "pyth
 import enduser as rs  # noqa: E402  the example's binding and its frame drawing
 
 ADMIN = "admin@example.com"
+_print_lock = threading.Lock()
+
+
+def print(*values, sep=" ", end="\n", file=None, flush=True):  # noqa: A001  one write per line, across threads
+    stream = file or sys.stdout
+    with _print_lock:
+        stream.write(sep.join(str(v) for v in values) + end)
+        stream.flush()
 NEW_PASSWORD = "embedding-test-password-1"
 
 
@@ -43,7 +52,7 @@ def api(url, path, body, token=None):
                                      headers={"Content-Type": "application/json"})
     if token:
         request.add_header("Authorization", "Bearer " + token)
-    with urllib.request.urlopen(request, timeout=15) as response:
+    with urllib.request.urlopen(request, timeout=60) as response:  # password hashing is slow in debug builds
         return json.loads(response.read() or b"{}")
 
 
@@ -61,6 +70,60 @@ def setup(url, one_time_password, email):
 
 class Failure(Exception):
     pass
+
+
+class CuttingProxy:
+    """A TCP proxy between the example and the broker that can cut the current connections (as a network
+    failure would), to see the example resume its session on a new connection."""
+
+    def __init__(self, target_port):
+        self.target_port = target_port
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.pairs, self.lock, self.accepted = [], threading.Lock(), 0
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                client, _ = self.listener.accept()
+                upstream = socket.create_connection(("127.0.0.1", self.target_port), timeout=10)
+            except OSError:
+                return
+            upstream.settimeout(None)
+            with self.lock:
+                self.pairs.append((client, upstream))
+                self.accepted += 1
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pipe(source, sink):
+        try:
+            while data := source.recv(65536):
+                sink.sendall(data)
+        except OSError:
+            pass
+        for s in (source, sink):
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def cut(self):
+        with self.lock:
+            pairs, self.pairs = self.pairs, []
+        for pair in pairs:
+            for s in pair:
+                try:
+                    s.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+                s.close()
+
+    def close(self):
+        self.listener.close()
+        self.cut()
 
 
 class ExampleProcess:
@@ -202,7 +265,9 @@ class Agent:
 
 def drive(args, library):
     code = api(args.url, "/connection-ids", {}, args.token)["digits"]
-    command = [part.replace("{code}", code) for part in args.command]
+    proxy = CuttingProxy(args.tcp) if args.cut else None
+    port = str(proxy.port if proxy else args.tcp)
+    command = [part.replace("{code}", code).replace("{port}", port) for part in args.command]
     if args.answer is None:
         command.append("--yes")  # accept without asking
     print(f"  connection ID {code}; starting: {' '.join(command)}", flush=True)
@@ -245,6 +310,21 @@ def drive(args, library):
             raise Failure("screen: " + "; ".join(agent.screen_errors[:3]))
         print(f"ok: {agent.updates} screen updates, each exactly one of the example's frames "
               f"(bar at x = {sorted(agent.bar_positions)[:6]}...)")
+
+        if proxy:
+            # A network failure: the example must resume the session on a new connection, without consent.
+            proxy.cut()
+            agent.pump(lambda: agent.last(rs.RS_EVENT_PEER_AWAY), args.wait, "peer-away after the cut")
+            agent.pump(lambda: agent.last(rs.RS_EVENT_PEER_RESUMED), args.wait, "the example resuming")
+            agent.pump(lambda: example.find("reconnected to session"), args.wait, "the example reporting the resume")
+            before = agent.updates
+            agent.bar_positions.clear()
+            agent.pump(lambda: len(agent.bar_positions) >= 3 or agent.screen_errors, args.wait,
+                       "three more frames after the resume")
+            if agent.screen_errors:
+                raise Failure("screen after the resume: " + "; ".join(agent.screen_errors[:3]))
+            print(f"ok: connection cut; the example resumed (connections through the proxy: {proxy.accepted}), "
+                  f"{agent.updates - before} more updates, each one of its frames")
 
         sent = C.c_int()
         for call, argv in [("rs_conn_send_pointer", (100, 50, 1, 0, 0)), ("rs_conn_send_pointer", (101, 51, 0, 0, 2)),
@@ -293,6 +373,8 @@ def drive(args, library):
         if example.proc.poll() is None:
             print("  (killing the example)")
             example.kill()
+        if proxy:
+            proxy.close()
 
 
 def main():
@@ -305,12 +387,13 @@ def main():
     parser.add_argument("--lib", default=rs.default_library())
     parser.add_argument("--name", default="Example End User")
     parser.add_argument("--wait", type=float, default=20, help="seconds for each step")
+    parser.add_argument("--cut", action="store_true",
+                        help="run the example through a proxy and cut its connection once: it must resume")
     parser.add_argument("--answer", help="type this at the example's consent prompt (it runs without --yes)")
     parser.add_argument("--end-by", choices=["agent", "enduser"], default="agent",
                         help="enduser: SIGTERM the example, which then ends the session itself")
     parser.add_argument("command", nargs="*")
     args = parser.parse_args()
-    sys.stdout.reconfigure(line_buffering=True)  # our lines and the example's, not mixed within a line
     if args.setup:
         print(setup(args.url, args.setup, args.email))
         return 0

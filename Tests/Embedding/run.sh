@@ -8,7 +8,8 @@
 #   1. C under valgrind (no memory errors, no definite leaks), the agent ends the session
 #   2. C++, the agent ends the session
 #   3. Python, the agent ends the session
-#   4. C under valgrind, consent typed at the prompt, SIGTERM: the end user ends the session
+#   4. C under valgrind, consent typed at the prompt, the connection cut once by a proxy (the example
+#      resumes the session on a new connection), SIGTERM: the end user ends the session
 #   5. C++, the same
 #   6. Python, the same
 #
@@ -125,7 +126,7 @@ fi
 ok "rs-broker at $URL, protocol TCP port $TCP_PORT (plaintext: loopback only), admin $EMAIL"
 
 step "set up the admin: log in, change the one-time password, log in again"
-if TOKEN="$(timeout 60 python3 Tests/Embedding/agent.py --url "$URL" --setup "$PASSWORD" --email "$EMAIL" --lib "$LIB")" \
+if TOKEN="$(timeout 150 python3 Tests/Embedding/agent.py --url "$URL" --setup "$PASSWORD" --email "$EMAIL" --lib "$LIB")" \
         && [ -n "$TOKEN" ]; then
     ok "agent token"
 else
@@ -133,7 +134,8 @@ else
     finish
 fi
 
-# run NAME AGENT-OPTIONS... -- EXAMPLE-COMMAND...  ({code} is replaced by the connection ID)
+# run NAME AGENT-OPTIONS... -- EXAMPLE-COMMAND...  (the agent replaces {code} by a connection ID, {port} by
+# the broker's TCP port or its proxy's)
 run_example() {
     local name="$1"; shift
     local agent_args=()
@@ -141,7 +143,7 @@ run_example() {
     shift
     step "$name"
     if timeout -s KILL 60 python3 Tests/Embedding/agent.py --url "$URL" --token "$TOKEN" --tcp "$TCP_PORT" --lib "$LIB" \
-            --name "$name" "${agent_args[@]}" -- "$@" "127.0.0.1" "$TCP_PORT" "{code}" --name "$name" --seconds 45; then
+            --name "$name" "${agent_args[@]}" -- "$@" "127.0.0.1" "{port}" "{code}" --name "$name" --seconds 45; then
         ok "$name"
         return 0
     fi
@@ -173,9 +175,9 @@ valgrind_example() {
 valgrind_example "C example (valgrind)"
 run_example "C++ example" -- "$OUT/enduser-cpp"
 run_example "Python example" -- python3 Examples/Embedding/python/enduser.py --lib "$LIB"
-valgrind_example "C example (valgrind), typed consent, SIGTERM" --answer y --end-by enduser
-run_example "C++ example, typed consent, SIGTERM" --answer y --end-by enduser -- "$OUT/enduser-cpp"
-run_example "Python example, typed consent, SIGTERM" --answer y --end-by enduser -- \
+valgrind_example "C example (valgrind), typed consent, cut, SIGTERM" --answer y --cut --end-by enduser
+run_example "C++ example, typed consent, cut, SIGTERM" --answer y --cut --end-by enduser -- "$OUT/enduser-cpp"
+run_example "Python example, typed consent, cut, SIGTERM" --answer y --cut --end-by enduser -- \
     python3 Examples/Embedding/python/enduser.py --lib "$LIB"
 
 finish

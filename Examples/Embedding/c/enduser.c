@@ -309,7 +309,7 @@ static int handle_events(app *a) {
                    e.text ? e.text : "");
             if (!a->ended) a->exit_status = a->stopping ? 0 : 1;
             a->closed = 1;
-            a->sharing = 0;
+            a->ready = 0; /* a resumed session says when it has room again */
             break;
         default:
             break; /* events this program does not use */

@@ -230,7 +230,7 @@ public:
         ssize_t n = ::recv(fd_, buffer, size, 0);
         if (n > 0) return static_cast<size_t>(n);
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return 0;
-        throw std::system_error(n == 0 ? ECONNRESET : errno, std::generic_category(), n == 0 ? "the broker hung up" : "recv");
+        throw std::system_error(n == 0 ? ECONNRESET : errno, std::generic_category(), n == 0 ? "recv: the connection ended" : "recv");
     }
 
 private:
@@ -415,7 +415,7 @@ private:
                           << " (" << text(e.text) << ")\n";
                 if (!ended_) exit_status_ = stopping_ ? 0 : 1;
                 closed_ = true;
-                sharing_ = false;
+                ready_ = false; // a resumed session says when it has room again
                 break;
             default: break; // events this program does not use
             }

@@ -378,7 +378,7 @@ class EndUser:
                 print(f"connection closed: reason {e.reason} by {'the broker' if e.by_peer else 'us'} ({e.str('text')})")
                 if not self.ended:
                     self.exit_status = 0 if self.stopping else 1
-                self.closed, self.sharing = True, False
+                self.closed, self.ready = True, False  # a resumed session says when it has room again
         sys.stdout.flush()
         self.share(conn)
 
