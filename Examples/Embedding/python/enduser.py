@@ -170,6 +170,9 @@ class Connection:
         self.handle = handle
         self.event = Event()
         library.check_global("rs_event_init", self.lib.rs_event_init(C.byref(self.event)))
+        if self.event.struct_size != C.sizeof(Event):  # the C sizeof(rs_event): the declaration above must match
+            self.close()
+            raise RSError("rs_event_init", -13, f"rs_event is {self.event.struct_size} bytes, Event {C.sizeof(Event)}")
 
     def close(self):
         if self.handle:
