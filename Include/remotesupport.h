@@ -707,7 +707,8 @@ typedef struct rs_event {
     int32_t type;             /* RS_EVENT_* */
     int32_t reason;           /* RS_CLOSE_* */
     int32_t mode;             /* RS_MODE_* */
-    int32_t by_peer;          /* 1: the peer closed; 0: closed here (error, timeout, rs_conn_close) */
+    int32_t by_peer;          /* 1: the peer closed, or the transport dropped (rs_conn_connection_lost:
+                               * reason RS_CLOSE_PEER_LOST); 0: closed here (error, timeout, rs_conn_close) */
     int32_t role;             /* RS_ROLE_* */
     int32_t x;
     int32_t y;
@@ -807,7 +808,10 @@ int rs_conn_close(rs_conn *RS_NONNULL conn, int reason, const char *RS_NULLABLE 
 
 /* End user / agent: the transport dropped. *out_can_resume is 1 when rs_conn_reconnect may bring the
  * session back (within the broker's grace period), 0 when it is over. A broker connection: the peer is
- * gone (*out_can_resume 0). Returns RS_OK; RS_ERR_NULL_POINTER. */
+ * gone (*out_can_resume 0). Queues RS_EVENT_CLOSED (RS_CLOSE_PEER_LOST, by_peer 1) if the connection was
+ * open. The connection object lives on: after rs_conn_reconnect it shares, views and sends again, so a host
+ * must not treat that RS_EVENT_CLOSED as the end of the session while *out_can_resume is 1.
+ * Returns RS_OK; RS_ERR_NULL_POINTER. */
 int rs_conn_connection_lost(rs_conn *RS_NONNULL conn, uint64_t now_ms, int *RS_NONNULL out_can_resume);
 
 /* End user / agent, after RS_EVENT_CLOSED or rs_conn_connection_lost: start over on a new transport (a

@@ -46,6 +46,7 @@ step "console parsers fuzzed (node, mutation)" node Tests/Console/fuzz/fuzz.mjs 
 step "console in headless Chromium (selenium, real broker and rs-client)" bash Tests/Console/run.sh
 step "C library (C, C++, Python ctypes, valgrind)" bash Tests/C/run.sh
 # The interop test reuses the debug build above (a release build of the frame server took 4 minutes of CI).
+step "embedding examples (C under valgrind, C++, Python ctypes; real broker)" bash Tests/Embedding/run.sh
 step "VNC interop (libvncclient)" bash Tests/Interop/run-interop.sh debug
 step "durability (SIGKILL while writing, SQLite and PostgreSQL)" bash Tests/Durability/run.sh
 step "fuzz targets over their corpus" bash Tests/Fuzz/run.sh "${FUZZ_SECONDS:-20}"
