@@ -155,7 +155,7 @@ class ConsoleTestCase(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        cls.broker = BrokerProcess().start()
+        cls.broker = BrokerProcess(extra_arguments=getattr(cls, "broker_arguments", ())).start()
         try:
             cls.driver = new_driver()
         except Exception:

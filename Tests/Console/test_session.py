@@ -12,6 +12,7 @@ import json
 import os
 import queue
 import re
+import socket
 import subprocess
 import sys
 import tempfile
@@ -89,6 +90,103 @@ class EndUserClient:
         if self.process.poll() is None:
             self.process.terminate()
             self.wait_exit(5)
+
+
+class MailSink:
+    """A minimal SMTP server on loopback (plain SMTP, what the broker speaks to `smtp://`): keeps every
+    message it is given."""
+
+    def __init__(self):
+        self.messages = queue.Queue()
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.port = self.server.getsockname()[1]
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self):
+        while True:
+            try:
+                connection, _ = self.server.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._session, args=(connection,), daemon=True).start()
+
+    def _session(self, connection):
+        with connection, connection.makefile("rb") as lines:
+            def say(text):
+                connection.sendall(text.encode() + b"\r\n")
+            say("220 mail-sink ready")
+            envelope = {"to": []}
+            for raw in lines:
+                command = raw.decode(errors="replace").strip()
+                verb = command.split(" ", 1)[0].upper()
+                if verb in ("EHLO", "HELO"):
+                    say("250 mail-sink")
+                elif verb == "MAIL":
+                    envelope = {"from": command, "to": []}
+                    say("250 OK")
+                elif verb == "RCPT":
+                    envelope["to"].append(command)
+                    say("250 OK")
+                elif verb == "DATA":
+                    say("354 end with <CRLF>.<CRLF>")
+                    body = []
+                    for line in lines:
+                        if line in (b".\r\n", b".\n"):
+                            break
+                        body.append(line.decode(errors="replace"))
+                    envelope["data"] = "".join(body)
+                    self.messages.put(envelope)
+                    say("250 OK queued")
+                elif verb == "QUIT":
+                    say("221 bye")
+                    return
+                else:
+                    say("250 OK")
+
+    def stop(self):
+        self.server.close()
+
+
+class InvitationEmail(ConsoleTestCase):
+    """E-mail through the broker's mail relay (a broker with --smtp-url): the end user's mail carries the
+    invitation link."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.mail = MailSink()
+        cls.broker_arguments = ["--smtp-url", f"smtp://127.0.0.1:{cls.mail.port}", "--mail-from", "support@example.com"]
+        super().setUpClass()
+
+    @classmethod
+    def tearDownClass(cls):
+        super().tearDownClass()
+        cls.mail.stop()
+
+    def test_invitation_is_emailed_through_the_relay(self):
+        ConsoleTestCase.admin_password = None   # a new broker: its own first password
+        self.first_admin_ready()
+        self.go("/invite")
+        self.on_page("/invite", "Invite")
+        link = self.driver.find_element(By.ID, "invite-link")
+        personal = self.wait_for(lambda d: link.get_attribute("value"), "the personal link is shown")
+        self.fill("Ticket number", "T-9")
+        self.fill("End user's name", "Frank")
+        invitation = self.wait_for(lambda d: (v := link.get_attribute("value")) != personal and "ticket=" in v and v,
+                                   "an invitation link")
+        self.fill("End user's e-mail", "frank@example.org")
+        self.button("Send by e-mail").click()
+        self.wait_for(lambda d: "Sent to frank@example.org" in d.find_element(By.CSS_SELECTOR, "main").text,
+                      "the console says the e-mail was sent")
+        try:
+            mail = self.mail.messages.get(timeout=WAIT)
+        except queue.Empty:
+            mail = None
+        self.check(mail, "the relay received the e-mail")
+        self.check(any("frank@example.org" in r for r in mail["to"]), f"addressed to the end user: {mail['to']}")
+        body = mail["data"].replace("=\r\n", "").replace("=\n", "")
+        self.check(invitation.split("?")[0] in body, "the e-mail carries the invitation link")
+        self.check(not self.driver.find_elements(By.CSS_SELECTOR, ".mail-fallback a"), "no mailto: fallback with a relay")
+        self.screenshot("34-invite-emailed")
 
 
 class SupportSession(ConsoleTestCase):
@@ -200,6 +298,7 @@ class SupportSession(ConsoleTestCase):
 
 if __name__ == "__main__":
     runner = unittest.TextTestRunner(verbosity=2)
-    result = runner.run(unittest.defaultTestLoader.loadTestsFromTestCase(SupportSession))
+    suite = unittest.TestSuite([unittest.defaultTestLoader.loadTestsFromTestCase(c) for c in (SupportSession, InvitationEmail)])
+    result = runner.run(suite)
     print(f"{CHECKS['passed']} checks passed, {CHECKS['failed']} failed")
     sys.exit(0 if result.wasSuccessful() else 1)
