@@ -1,0 +1,54 @@
+import Foundation
+import RemoteSupportCore
+
+/// The viewer's framebuffer as a file (`--frame-out`): binary PPM (P6, RGB, 8 bits a channel), replaced
+/// atomically (a temporary file renamed over it) so a reader never sees half a frame.
+enum FrameFile {
+    /// The PPM bytes of `screen`, channels scaled to 0-255 whatever the pixel format.
+    static func ppm(of screen: UpdateDecoder) -> [UInt8] {
+        var out = [UInt8]("P6\n\(screen.width) \(screen.height)\n255\n".utf8)
+        out.reserveCapacity(out.count + screen.width * screen.height * 3)
+        let f = screen.format
+        let bpp = f.bytesPerPixel
+        let red = scaleTable(f.redMax), green = scaleTable(f.greenMax), blue = scaleTable(f.blueMax)
+        for y in 0..<screen.height {
+            let row = screen.pixels + y * screen.stride
+            for x in 0..<screen.width {
+                let p = pixelValue(row + x * bpp, f)
+                out.append(red[Int((p >> f.redShift) & UInt32(f.redMax))])
+                out.append(green[Int((p >> f.greenShift) & UInt32(f.greenMax))])
+                out.append(blue[Int((p >> f.blueShift) & UInt32(f.blueMax))])
+            }
+        }
+        return out
+    }
+
+    /// Writes `bytes` to `path` through `path.tmp` and a rename.
+    static func write(_ bytes: [UInt8], to path: String) throws {
+        let temporary = path + ".tmp"
+        try Data(bytes).write(to: URL(fileURLWithPath: temporary))
+        guard rename(temporary, path) == 0 else {
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path])
+        }
+    }
+
+    /// A pixel's value (its bit fields as the format describes them) from its bytes in memory.
+    @inline(__always)
+    static func pixelValue(_ p: UnsafeRawPointer, _ f: PixelFormat) -> UInt32 {
+        switch f.bitsPerPixel {
+        case 32:
+            let v = p.loadUnaligned(as: UInt32.self)
+            return f.bigEndian ? UInt32(bigEndian: v) : UInt32(littleEndian: v)
+        case 16:
+            let v = p.loadUnaligned(as: UInt16.self)
+            return UInt32(f.bigEndian ? UInt16(bigEndian: v) : UInt16(littleEndian: v))
+        default:
+            return UInt32(p.load(as: UInt8.self))
+        }
+    }
+
+    /// Channel value (0...max) -> 0...255, rounded.
+    static func scaleTable(_ max: UInt16) -> [UInt8] {
+        (0...Int(max)).map { UInt8(($0 * 255 + Int(max) / 2) / Int(max)) }
+    }
+}
