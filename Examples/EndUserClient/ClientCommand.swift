@@ -24,7 +24,9 @@ struct ClientCommand: AsyncParsableCommand {
     @Option(help: "Your name, as the agent sees it.") var name: String = NSUserName()
     @Option(help: "This machine's name (default: the host name).") var machine: String = ProcessInfo.processInfo.hostName
     @Option(help: "How to answer an agent: ask, control, view or decline (default ask).") var accept: String = "ask"
-    @Option(help: "Share a made-up desktop of this size (WxH) instead of a real screen.") var synthetic: String = "1280x720"
+    @Option(help: "Share a made-up desktop of this size (WxH) instead of a real screen (1280x720 when there is no X display).")
+    var synthetic: String?
+    @Option(help: "The X display to share, e.g. :0 (default: $DISPLAY).") var display: String?
     @Flag(help: "Move a square on the synthetic desktop every frame (for frame-rate measurements).") var animate = false
     @Option(help: "Frames per second offered at most (default 30).") var fps: Int = 30
     @Option(help: "Write each shared frame to this PPM file (for tests and checks).") var frameOut: String?
@@ -44,18 +46,14 @@ struct ClientCommand: AsyncParsableCommand {
             return handler
         }
         let log = EventLog(jsonLines: events)
-        let size = synthetic.split(separator: "x").compactMap { Int($0) }
-        guard size.count == 2, (1...8192).contains(size[0]), (1...8192).contains(size[1]) else {
-            throw ValidationError("--synthetic: WIDTH x HEIGHT, e.g. 1280x720")
-        }
-        let screen = try SyntheticScreen(width: size[0], height: size[1], animate: animate)
+        let (screen, desktop) = try screenToShare(log)
 
         var tlsConfiguration = TLSConfiguration.makeClientConfiguration()
         if let caFile { tlsConfiguration.trustRoots = .file(caFile) }
         let options = SupportClient.Options(address: try address(), credential: link.map { .link($0) } ?? .connectionID(code!),
                                             info: EndUserInfo(name: name, machineName: machine, operatingSystem: Self.operatingSystem()),
                                             consent: ConsentPolicy(rawValue: accept)!, fps: fps, frameOut: frameOut, tls: tlsConfiguration)
-        let client = SupportClient(options: options, screen: screen, log: log, logger: Logger(label: "rs-client"))
+        let client = SupportClient(options: options, screen: screen, desktop: desktop, log: log, logger: Logger(label: "rs-client"))
         log.say("joining \(options.address.description)")
         let commands = Task.detached {
             while let line = readLine() { client.command(line.trimmingCharacters(in: .whitespaces)) }
@@ -63,6 +61,28 @@ struct ClientCommand: AsyncParsableCommand {
         let status = await client.run()
         commands.cancel()
         throw ExitCode(status)
+    }
+
+    /// The X display (`--display`, else `$DISPLAY`) unless `--synthetic` is given; a made-up desktop without
+    /// one, or when `$DISPLAY` cannot be opened (an explicit `--display` that cannot be opened is an error).
+    private func screenToShare(_ log: EventLog) throws -> (any ScreenSource, (any LocalDesktop)?) {
+        let environment = ProcessInfo.processInfo.environment["DISPLAY"].flatMap { $0.isEmpty ? nil : $0 }
+        if synthetic == nil, let name = display ?? environment {
+            do {
+                let desktop = try X11Desktop(displayName: name)
+                let s = desktop.screen
+                log.say("sharing the X display \(name): \(s.width)x\(s.height), \(s.format), read with \(s.method)")
+                return (s, desktop)
+            } catch {
+                if display != nil { throw ValidationError("--display: \(error)") }
+                log.say("\(error); sharing a made-up desktop instead")
+            }
+        }
+        let size = (synthetic ?? "1280x720").split(separator: "x").compactMap { Int($0) }
+        guard size.count == 2, (1...8192).contains(size[0]), (1...8192).contains(size[1]) else {
+            throw ValidationError("--synthetic: WIDTH x HEIGHT, e.g. 1280x720")
+        }
+        return (try SyntheticScreen(width: size[0], height: size[1], animate: animate), nil)
     }
 
     /// The WebSocket at the broker's address (`--broker`, or the link's scheme, host and port), or `--tcp`.

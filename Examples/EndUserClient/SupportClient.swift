@@ -21,17 +21,22 @@ final class SupportClient: @unchecked Sendable {
 
     private let options: Options
     private let screen: any ScreenSource
+    /// A real desktop's indicator, clipboard and wheel (nil for the synthetic one).
+    private let desktop: (any LocalDesktop)?
     private let log: EventLog
     private let session: PeerSession<EndUserConnection>
     private let lock = NIOLock()
     private var agentName = ""
+    private var mode = AccessMode.control
+    private var paused = false
     private var writtenVersion = 0
     private var joinedOnce = false
     private var failure: String?
 
-    init(options: Options, screen: any ScreenSource, log: EventLog, logger: Logger) {
+    init(options: Options, screen: any ScreenSource, desktop: (any LocalDesktop)? = nil, log: EventLog, logger: Logger) {
         self.options = options
         self.screen = screen
+        self.desktop = desktop
         self.log = log
         session = PeerSession(EndUserConnection(now: PeerSession<EndUserConnection>.now()), address: options.address,
                               tls: options.tls, tickInterval: .milliseconds(max(10, 1000 / max(1, options.fps))), logger: logger)
@@ -70,10 +75,13 @@ final class SupportClient: @unchecked Sendable {
         case .sessionStarted(_, let mode, let sas):
             log.say("being supported by \(agentName) (\(mode)); security code \(sas): compare it with your agent's")
             log.event("session-started", ["mode": Int(mode.rawValue), "sas": sas])
+            lock.withLock { (self.mode, paused) = (mode, false) }
+            desktop?.sessionStarted(agent: agentName, mode: mode) { [weak self] text in self?.sendLocalClipboard(text) }
         case .peerVerified, .readyForFrame, .peerResumed:
             shareScreen()
         case .pointer(let x, let y, let buttons, let wheelX, let wheelY):
             screen.pointer(x: x, y: y, buttons: buttons)
+            if wheelX != 0 || wheelY != 0 { desktop?.wheel(dx: wheelX, dy: wheelY) }
             log.event("pointer", ["x": x, "y": y, "buttons": Int(buttons), "wheelX": wheelX, "wheelY": wheelY])
             shareScreen()
         case .key(let keysym, let down):
@@ -83,6 +91,7 @@ final class SupportClient: @unchecked Sendable {
         case .clipboard(let text):
             log.say("the agent sent clipboard text (\(text.utf8.count) bytes)")
             log.event("clipboard", ["text": text])
+            desktop?.setClipboard(text)
         case .chat(let text):
             log.say("\(agentName): \(text)")
             log.event("chat", ["text": text])
@@ -91,9 +100,11 @@ final class SupportClient: @unchecked Sendable {
         case .sessionEnded(let reason, let message):
             log.say("the session ended: \(reason)\(message.isEmpty ? "" : " (\(message))")")
             log.event("session-ended", ["reason": Int(reason.rawValue), "reasonText": "\(reason)", "message": message])
+            desktop?.sessionEnded()
         case .closed(let reason, let message, let byPeer):
             if reason == .joinRefused || reason == .rateLimited { failure = "the broker refused to join: \(message)" }
             log.event("closed", ["reason": Int(reason.rawValue), "reasonText": "\(reason)", "message": message, "byPeer": byPeer])
+            desktop?.sessionEnded()
         default:
             break
         }
@@ -106,10 +117,10 @@ final class SupportClient: @unchecked Sendable {
         let (word, rest) = line.firstIndex(of: " ").map { (String(line[..<$0]), String(line[line.index(after: $0)...])) } ?? (line, "")
         do {
             switch word {
-            case "pause": try session.with { try $0.setPaused(true) }
-            case "resume": try session.with { try $0.setPaused(false) }
-            case "view": try session.with { try $0.setAccess(.viewOnly) }
-            case "control": try session.with { try $0.setAccess(.control) }
+            case "pause": try session.with { try $0.setPaused(true) }; desktopChanged(paused: true)
+            case "resume": try session.with { try $0.setPaused(false) }; desktopChanged(paused: false)
+            case "view": try session.with { try $0.setAccess(.viewOnly) }; desktopChanged(mode: .viewOnly)
+            case "control": try session.with { try $0.setAccess(.control) }; desktopChanged(mode: .control)
             case "chat": try session.with { try $0.sendChat(rest) }
             case "clipboard": try session.with { try $0.sendClipboard(rest) }
             case "end", "quit":
@@ -120,6 +131,26 @@ final class SupportClient: @unchecked Sendable {
             log.event("command", ["command": word])
         } catch {
             log.say("\(word): \(error)")
+        }
+    }
+
+    /// Updates the indicator after the end user changed the mode or paused.
+    private func desktopChanged(mode newMode: AccessMode? = nil, paused newPaused: Bool? = nil) {
+        let now = lock.withLock { () -> (mode: AccessMode, paused: Bool) in
+            if let newMode { self.mode = newMode }
+            if let newPaused { self.paused = newPaused }
+            return (self.mode, self.paused)
+        }
+        desktop?.sessionChanged(mode: now.mode, paused: now.paused)
+    }
+
+    /// The end user copied text during the session: it goes to the agent.
+    private func sendLocalClipboard(_ text: String) {
+        do {
+            try session.with { try $0.sendClipboard(text) }
+            log.event("clipboard-sent", ["bytes": text.utf8.count])
+        } catch {
+            log.say("could not send the clipboard: \(error)")
         }
     }
 
