@@ -35,13 +35,13 @@ WIDTH, HEIGHT = 320, 200
 class EndUserClient:
     """rs-client as a process: events (JSON lines) collected from stdout, commands on stdin."""
 
-    def __init__(self, code, broker_url, frame_file):
+    def __init__(self, code, broker_url, frame_file, accept="control"):
         self.frame_file = frame_file
         self.events = queue.Queue()
         self.seen = []
         self.process = subprocess.Popen(
             [str(CLIENT_BIN), "--code", code, "--broker", broker_url, "--name", END_USER, "--machine", "erin-laptop",
-             "--accept", "control", "--events", "--synthetic", f"{WIDTH}x{HEIGHT}", "--frame-out", str(frame_file)],
+             "--accept", accept, "--events", "--synthetic", f"{WIDTH}x{HEIGHT}", "--frame-out", str(frame_file)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         threading.Thread(target=self._read, daemon=True).start()
         self.errors = []
@@ -292,6 +292,45 @@ class SupportSession(ConsoleTestCase):
             self.check(client.wait_exit() == 0, "rs-client exits cleanly")
             self.on_page("/home", "Waiting sessions")
             self.screenshot("33-session-ended")
+        finally:
+            client.stop()
+
+    def test_view_only_until_the_end_user_grants_control(self):
+        self.first_admin_ready()
+        self.go("/connection-id")
+        self.on_page("/connection-id", "Share a connection ID")
+        self.button("Issue a connection ID").click()
+        self.wait_for(lambda d: [e for e in d.find_elements(By.ID, "issued-code") if e.is_displayed() and e.text], "a new code")
+        code = self.driver.find_element(By.ID, "issued-code").text.replace(" ", "")
+        self.go("/home")
+        self.on_page("/home", "Waiting sessions")
+        client = EndUserClient(code, self.broker.url, Path(tempfile.mkdtemp(prefix="rs-console-view-")) / "screen.ppm", accept="view")
+        try:
+            row = self.wait_for(lambda d: [r for r in d.find_elements(By.CSS_SELECTOR, "main tbody tr") if END_USER in r.text],
+                                "the end user appears")[0]
+            row.find_element(By.XPATH, ".//button[normalize-space()='Connect']").click()
+            started = client.next(lambda e: e.get("event") == "session-started")
+            self.check(started and started.get("mode") == 1, f"the end user granted view only: {started}")
+            host = lambda: self.driver.find_element(By.CSS_SELECTOR, ".viewer-host")
+            self.wait_for(lambda d: self.viewer_state() == "connected" and host().get_attribute("data-mode") == "view",
+                          "the viewer says view only", SLOW_WAIT)
+            self.check("view only" in host().text.lower(), "the banner says view only")
+            self.wait_for(lambda d: self.screen_matches(client), "the screen shows", SLOW_WAIT)
+            canvas = self.driver.find_element(By.CSS_SELECTOR, ".viewer-host canvas")
+            ActionChains(self.driver).move_to_element(canvas).click().send_keys("x").perform()
+            self.check(client.next(lambda e: e.get("event") in ("pointer", "key"), timeout=2) is None,
+                       "no input reaches the end user in view only")
+            self.screenshot("35-session-view-only")
+
+            # The end user grants control from its side: the banner follows, and input flows.
+            client.process.stdin.write("control\n")
+            client.process.stdin.flush()
+            self.wait_for(lambda d: host().get_attribute("data-mode") == "control", "the viewer switches to control")
+            ActionChains(self.driver).move_to_element(canvas).click().perform()
+            self.check(client.next(lambda e: e.get("event") == "pointer" and e.get("buttons") == 1),
+                       "after the grant a click reaches the end user")
+            self.button("End session").click()
+            self.check(client.wait_exit() == 0, "rs-client exits cleanly")
         finally:
             client.stop()
 
