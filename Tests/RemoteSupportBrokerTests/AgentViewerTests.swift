@@ -59,9 +59,9 @@ struct AgentViewerTests {
         let (link, _) = try await broker.desk.createInvitation(broker.token, ticket: "T-9", endUserName: "Hal", address: "127.0.0.1")
         let client = try ClientProcess(["--link", link, "--name", "Hal", "--accept", "view", "--synthetic", "64x48"])
         defer { client.kill() }
-        // --first waits for a session when none is waiting yet.
-        let viewer = try ViewerProcess(["--headless", "--broker", "http://127.0.0.1:\(broker.httpPort)", "--token", broker.token,
-                                        "--first", "--events"])
+        // --first waits for a session when none is waiting yet; the protocol's TCP port this time.
+        let viewer = try ViewerProcess(["--headless", "--tcp", "127.0.0.1:\(broker.tcpPort)", "--broker", "http://127.0.0.1:\(broker.httpPort)",
+                                        "--token", broker.token, "--first", "--events"])
         defer { viewer.kill() }
         let started = try await viewer.next { $0["event"] as? String == "session-started" }
         #expect(started["mode"] as? Int == Int(AccessMode.viewOnly.rawValue))
@@ -112,6 +112,20 @@ struct AgentViewerTests {
         defer { good.kill() }
         #expect(try await good.exitStatus() == 0)
         #expect(good.outputText.contains("No session is waiting."))
+
+        // A new agent's password must be changed in the console first.
+        let (_, initial) = try await broker.desk.createAgent(broker.token, email: "ivy@example.com", name: "Ivy", address: "127.0.0.1")
+        let fresh = try ViewerProcess(["--list", "--broker", "http://127.0.0.1:\(broker.httpPort)", "--email", "ivy@example.com"],
+                                      environment: ["RS_PASSWORD": initial])
+        defer { fresh.kill() }
+        #expect(try await fresh.exitStatus() == 2)
+        #expect(fresh.errorText.contains("must be changed first"), "\(fresh.errorText)")
+
+        // A token the broker does not know.
+        let stale = try ViewerProcess(["--list", "--broker", "http://127.0.0.1:\(broker.httpPort)", "--token", "not-a-token"])
+        defer { stale.kill() }
+        #expect(try await stale.exitStatus() == 2)
+        #expect(stale.errorText.contains("refused the token"), "\(stale.errorText)")
     }
 
     @Test func opensAWindowUnderXvfb() async throws {
@@ -151,6 +165,11 @@ struct AgentViewerTests {
                              display: display.name)
             let click = try await client.next { $0["event"] as? String == "pointer" && $0["buttons"] as? Int == 1 }
             #expect(click["x"] as? Int == 40 && click["y"] as? Int == 30)
+            // A key typed in the window: SDL's keycode for "a" is its keysym.
+            _ = try Self.run("xdotool", ["search", "--sync", "--name", "^Gina - ", "windowfocus", "--sync", "%1", "key", "a"],
+                             display: display.name)
+            _ = try await client.next { $0["event"] as? String == "key" && $0["keysym"] as? Int == 0x61 && $0["down"] as? Bool == true }
+            _ = try await client.next { $0["event"] as? String == "key" && $0["keysym"] as? Int == 0x61 && $0["down"] as? Bool == false }
             try await Self.expectSameFrame(viewer, client)
         }
 
@@ -208,13 +227,14 @@ final class ViewerProcess: @unchecked Sendable {
 
     static var binary: URL { BrokerProcess.binary.deletingLastPathComponent().appendingPathComponent("rs-viewer") }
 
-    init(_ arguments: [String], display: String? = nil) throws {
+    init(_ arguments: [String], display: String? = nil, environment extra: [String: String] = [:]) throws {
         frameFile = FileManager.default.temporaryDirectory.appendingPathComponent("rs-viewer-\(UUID().uuidString).ppm")
         process.executableURL = Self.binary
         process.arguments = arguments + ["--frame-out", frameFile.path]
         var environment = ProcessInfo.processInfo.environment
         environment["DISPLAY"] = display
         environment["RS_PASSWORD"] = nil
+        environment.merge(extra) { $1 }
         process.environment = environment
         process.standardOutput = stdout
         process.standardError = stderr
