@@ -243,14 +243,14 @@ class Test:
         return [sys.executable, os.path.join(HERE, "agent_stub.py"), "--headless", "--broker", self.url,
                 "--tcp", str(self.tcp)] + common
 
-    def start_session(self, label):
+    def start_session(self, label, client_frame_out=True):
         step(f"a session ({label}): rs-client shares {self.display}, the agent connects")
         code = api(self.url, "POST", "/connection-ids", {}, self.token)["digits"]
         self.client_frame = os.path.join(self.work, f"eu-{label}.ppm")
         self.agent_frame = os.path.join(self.work, f"agent-{label}.ppm")
         client = self.start(f"rs-client-{label}", [os.path.join(self.bin, "rs-client"), "--code", code, "--broker",
-                                                   self.url, "--name", NAME, "--accept", "control", "--events",
-                                                   "--frame-out", self.client_frame], env=self.env, stdin=True)
+                                                   self.url, "--name", NAME, "--accept", "control", "--events"]
+                            + (["--frame-out", self.client_frame] if client_frame_out else []), env=self.env, stdin=True)
         agent = self.start(f"agent-{label}", self.viewer_command(self.agent_frame), stdin=True)
         started = client.wait_event("session-started", 30)
         agent.wait_event("session-started", 30)
