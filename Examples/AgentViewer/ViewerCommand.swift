@@ -105,6 +105,15 @@ struct ViewerCommand: AsyncParsableCommand {
         }
         let status: Int32
         if headless {
+            // Ctrl-C or SIGTERM ends the session properly (the window's SDL turns them into a close).
+            let interrupts = [SIGINT, SIGTERM].map { signalNumber in
+                signal(signalNumber, SIG_IGN)
+                let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
+                source.setEventHandler { viewer.endSession() }
+                source.resume()
+                return source
+            }
+            defer { interrupts.forEach { $0.cancel() } }
             status = await viewer.run()
         } else {
             // The window on the main thread; the network on PeerSession's tasks.
