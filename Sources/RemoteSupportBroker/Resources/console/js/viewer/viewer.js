@@ -190,8 +190,24 @@ export function mountViewer(container, { sessionId, webSocketURL, mode = 'contro
     }
   }
 
+  /** Fit: the largest size that shows the whole screen in the stage, up or down, keeping its aspect
+   * ratio (the canvas' backing store stays at the remote size); 1:1 clears it. */
+  function layout() {
+    if (!stage.classList.contains('rs-viewer__stage--fit') || canvas.width < 2) {
+      canvas.style.width = canvas.style.height = '';
+      return;
+    }
+    const scale = Math.min(stage.clientWidth / canvas.width, stage.clientHeight / canvas.height);
+    if (!(scale > 0)) return;
+    canvas.style.width = `${Math.floor(canvas.width * scale)}px`;
+    canvas.style.height = `${Math.floor(canvas.height * scale)}px`;
+  }
+  const resizes = new ResizeObserver(() => layout());
+  resizes.observe(stage);
+
   function toggleScale() {
     const fit = stage.classList.toggle('rs-viewer__stage--fit');
+    layout();
     scaleButton.setAttribute('aria-pressed', String(!fit));
     scaleButton.textContent = fit ? 'Actual size (1:1)' : 'Fit to window';
   }
@@ -216,6 +232,7 @@ export function mountViewer(container, { sessionId, webSocketURL, mode = 'contro
   on('screen-info', ({ width, height, framebuffer }) => {
     canvas.width = width;
     canvas.height = height;
+    layout();
     image = new ImageData(framebuffer.rgba, width, height);
     context.putImageData(image, 0, 0);
     canvas.setAttribute('aria-label', `The end user's screen, ${width} by ${height} pixels. Focus it to send keyboard input.`);
@@ -325,6 +342,7 @@ export function mountViewer(container, { sessionId, webSocketURL, mode = 'contro
   }
 
   function destroy() {
+    resizes.disconnect();
     releaseKeys();
     if (client.state !== 'closed') client.close(CloseReason.normal, '');
   }
