@@ -230,6 +230,7 @@ let package = Package(
             name: "rs-viewer",
             dependencies: [
                 "RemoteSupportCore", "RemoteSupportClient", "CSDL2",
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

@@ -13,7 +13,7 @@ cd "$(dirname "$0")/.."
 need=()
 for p in zlib1g-dev libsqlite3-dev pkg-config libvncserver-dev valgrind python3 python3-aiosmtpd openssl \
          postgresql gcc g++ python3-venv python3-pip libx11-dev libxext-dev libxtst-dev libsdl2-dev \
-         xvfb xterm x11-utils xdotool; do
+         xvfb xterm x11-utils x11-apps xdotool; do
   dpkg -s "$p" >/dev/null 2>&1 || need+=("$p")
 done
 # The console's JavaScript unit tests need Node 20 or later (WebCrypto X25519, DecompressionStream); the
@@ -47,6 +47,7 @@ step "console in headless Chromium (selenium, real broker and rs-client)" bash T
 step "C library (C, C++, Python ctypes, valgrind)" bash Tests/C/run.sh
 # The interop test reuses the debug build above (a release build of the frame server took 4 minutes of CI).
 step "embedding examples (C under valgrind, C++, Python ctypes; real broker)" bash Tests/Embedding/run.sh
+step "a support session on an Xvfb desktop (rs-client, rs-viewer, xterm)" bash Tests/Desktop/run.sh
 step "VNC interop (libvncclient)" bash Tests/Interop/run-interop.sh debug
 step "durability (SIGKILL while writing, SQLite and PostgreSQL)" bash Tests/Durability/run.sh
 step "fuzz targets over their corpus" bash Tests/Fuzz/run.sh "${FUZZ_SECONDS:-20}"

@@ -8,8 +8,6 @@ and the agent sees the xterm change, (c) the agent's `end` and the end user's `e
 the broker. Every wait is bounded; everything started is stopped on exit. Python 3 stdlib only.
 
     python3 Tests/Desktop/e2e.py [--bin .build/debug]
-
-rs-viewer is used when it has --headless; until then a ctypes stand-in (agent_stub.py) takes its place.
 """
 import argparse
 import json
@@ -233,15 +231,8 @@ class Test:
         print(f"  {self.url}, protocol TCP port {self.tcp}")
 
     def viewer_command(self, frame_out):
-        viewer = os.path.join(self.bin, "rs-viewer")
-        help_text = subprocess.run([viewer, "--help"], capture_output=True, text=True).stdout \
-            if os.path.exists(viewer) else ""
-        common = ["--token", self.token, "--wait-for", NAME, "--events", "--frame-out", frame_out]
-        if "--headless" in help_text:
-            return [viewer, "--headless", "--broker", self.url] + common
-        print("  (rs-viewer has no --headless yet: the ctypes stand-in Tests/Desktop/agent_stub.py is the agent)")
-        return [sys.executable, os.path.join(HERE, "agent_stub.py"), "--headless", "--broker", self.url,
-                "--tcp", str(self.tcp)] + common
+        return [os.path.join(self.bin, "rs-viewer"), "--headless", "--broker", self.url, "--token", self.token,
+                "--wait-for", NAME, "--events", "--frame-out", frame_out]
 
     def start_session(self, label, client_frame_out=True):
         step(f"a session ({label}): rs-client shares {self.display}, the agent connects")

@@ -190,8 +190,9 @@ final class ClientProcess: @unchecked Sendable {
         return process.terminationStatus
     }
 
+    /// SIGKILL: processes started from the test runner inherit its blocked signals and ignore SIGTERM.
     func kill() {
-        if process.isRunning { process.terminate() }
+        if process.isRunning { Foundation.kill(process.processIdentifier, SIGKILL); process.waitUntilExit() }
         try? FileManager.default.removeItem(at: frameFile)
     }
 }
