@@ -13,7 +13,7 @@ cd "$(dirname "$0")/.."
 need=()
 for p in zlib1g-dev libsqlite3-dev pkg-config libvncserver-dev valgrind python3 python3-aiosmtpd openssl \
          postgresql gcc g++ python3-venv python3-pip libx11-dev libxext-dev libxtst-dev libsdl2-dev \
-         xvfb xterm x11-utils x11-apps xdotool; do
+         xvfb xterm x11-utils x11-apps xdotool xclip; do
   dpkg -s "$p" >/dev/null 2>&1 || need+=("$p")
 done
 # The console's JavaScript unit tests need Node 20 or later (WebCrypto X25519, DecompressionStream); the

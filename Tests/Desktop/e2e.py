@@ -23,10 +23,12 @@ import tempfile
 import threading
 import time
 import urllib.request
+import zlib
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.abspath(os.path.join(HERE, "..", ".."))
 NAME = "Desktop Tester"
+SCREENSHOTS = os.path.join(HERE, "screenshots")
 PASSWORD = "desktop-test-password-1"
 
 
@@ -154,6 +156,17 @@ def xwd_root(display):
     return width, height, bytes(rgb)
 
 
+def write_png(path, image):
+    """An RGB image as a PNG file (stdlib zlib): screenshots of what the agent saw."""
+    width, height, rgb = image
+    raw = b"".join(b"\x00" + rgb[y * width * 3:(y + 1) * width * 3] for y in range(height))
+    def chunk(kind, body):
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
+    with open(path, "wb") as f:
+        f.write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+                + chunk(b"IDAT", zlib.compress(raw, 6)) + chunk(b"IEND", b""))
+
+
 def differing_pixels(a, b):
     return sum(1 for i in range(0, len(a), 3) if a[i:i + 3] != b[i:i + 3])
 
@@ -205,7 +218,7 @@ class Test:
         self.start("xterm", ["xterm", "-geometry", "100x30+0+40", "-bg", "white", "-fg", "black",
                              "-e", "bash", "--norc", "--noprofile"], env=self.env)
         wait("the xterm's window", lambda: subprocess.run(["xdotool", "search", "--class", "xterm"], env=self.env,
-                                                          capture_output=True).stdout.strip(), 15, 0.1)
+                                                          capture_output=True).stdout.strip(), 40, 0.1)
         print(f"  display {self.display}, work folder {self.work}")
 
     def start_broker(self):
@@ -296,6 +309,35 @@ class Test:
         self.ok("the agent's framebuffer changed where the xterm is")
         self.same_screen("after typing, the agent's framebuffer equals the X screen again")
 
+    def indicator_and_screenshot(self, name):
+        """The 'being supported' bar is on the X screen, so in the agent's framebuffer: red at the top centre."""
+        step("the end user sees who supports them")
+        def red_bar():
+            image = read_ppm(self.agent_frame)
+            if not image:
+                return None
+            width, _, rgb = image
+            i = (10 * width + width // 2 - 150) * 3
+            return image if (rgb[i], rgb[i + 1], rgb[i + 2]) == (0xC6, 0x28, 0x28) else None
+        image = wait("the indicator in the agent's framebuffer", red_bar, 10, 0.1)
+        self.ok("the 'being supported' bar shows at the top of the screen (and in the agent's view)")
+        os.makedirs(SCREENSHOTS, exist_ok=True)
+        write_png(os.path.join(SCREENSHOTS, name + ".png"), image)
+
+    def clipboard_both_ways(self, agent):
+        step("clipboard text both ways")
+        agent.send("clipboard from-the-agent-42")
+        def selection():
+            result = subprocess.run(["xclip", "-o", "-selection", "clipboard", "-display", self.display],
+                                    capture_output=True, text=True, timeout=5)
+            return result.returncode == 0 and result.stdout == "from-the-agent-42"
+        wait("the agent's text as the X clipboard", selection, 10, 0.2)
+        self.ok("the agent's clipboard text is the X CLIPBOARD selection")
+        subprocess.run(["xclip", "-i", "-selection", "clipboard", "-display", self.display],
+                       input="from-the-desktop-7", text=True, timeout=5, check=True)
+        agent.wait_event("clipboard", 10, text="from-the-desktop-7")
+        self.ok("text copied on the desktop reaches the agent")
+
     def check_ended(self, ended_by, count):
         def ended():
             sessions = api(self.url, "GET", "/sessions", None, self.token)["sessions"]
@@ -316,6 +358,8 @@ class Test:
         step("(a) the agent's framebuffer equals the X screen")
         self.same_screen("the agent's framebuffer equals the X screen (xwd -root)")
         self.type_into_xterm(agent)
+        self.indicator_and_screenshot("agent-view-typed")
+        self.clipboard_both_ways(agent)
         step("(c) the agent ends the session")
         agent.send("end")
         client.wait_event("session-ended", 15)
