@@ -6,7 +6,7 @@
 # headless Chromium against a real broker and rs-client (Tests/Console), the C library's C / C++ / Python tests, the VNC
 # interop tests, the durability test (SIGKILL mid-write) and a short fuzz pass over each fuzz target.
 #   scripts/test.sh            everything
-#   FUZZ_SECONDS=60 scripts/test.sh
+#   FUZZ_SECONDS=60 scripts/test.sh      (seconds per fuzz target; 10 by default)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -34,8 +34,9 @@ echo "== PostgreSQL for the tests: $RS_TEST_POSTGRES_URL"
 failures=()
 step() {
   local name=$1; shift
+  local started=$SECONDS
   echo "== $name"
-  if "$@"; then echo "== $name: ok"; else echo "== $name: FAILED"; failures+=("$name"); fi
+  if "$@"; then echo "== $name: ok ($((SECONDS - started)) s)"; else echo "== $name: FAILED ($((SECONDS - started)) s)"; failures+=("$name"); fi
 }
 
 step "swift build" swift build --build-tests
@@ -50,9 +51,10 @@ step "embedding examples (C under valgrind, C++, Python ctypes; real broker)" ba
 step "a support session on an Xvfb desktop (rs-client, rs-viewer, xterm)" bash Tests/Desktop/run.sh
 step "VNC interop (libvncclient)" bash Tests/Interop/run-interop.sh debug
 step "durability (SIGKILL while writing, SQLite and PostgreSQL)" bash Tests/Durability/run.sh
-step "fuzz targets over their corpus" bash Tests/Fuzz/run.sh "${FUZZ_SECONDS:-20}"
+step "fuzz targets over their corpus" bash Tests/Fuzz/run.sh "${FUZZ_SECONDS:-10}"
 
 echo
+echo "took $((SECONDS / 60)) min $((SECONDS % 60)) s"
 if [ ${#failures[@]} -eq 0 ]; then
   echo "all test steps passed"
 else

@@ -186,7 +186,7 @@ struct AgentViewerTests {
     static func expectSameFrame(_ viewer: ViewerProcess, _ client: ClientProcess) async throws {
         var same = false
         for _ in 0..<1000 where !same {
-            if let shown = viewer.frameBGR(), let shared = client.lastFrameRGB() { same = shown == shared }
+            if let shown = viewer.frameBGR(), let shared = client.frameBGR() { same = shown == shared }
             if !same { try await Task.sleep(for: .milliseconds(10)) }
         }
         #expect(same, "the viewer's frame file equals the client's last shared frame")
@@ -212,94 +212,6 @@ struct AgentViewerTests {
         while process.isRunning && Date() < deadline { usleep(10_000) }
         if process.isRunning { kill(process.processIdentifier, SIGKILL) }
         return String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    }
-}
-
-/// `rs-viewer` as a process: `--frame-out` to a file of its own, JSON event lines (and other output) from
-/// stdout, commands to stdin.
-final class ViewerProcess: @unchecked Sendable {
-    let process = Process()
-    private let stdout = Pipe(), stderr = Pipe(), stdin = Pipe()
-    let frameFile: URL
-    private let lock = NSLock()
-    private var lines: [[String: Any]] = []
-    private var output = Data(), buffer = Data(), errors = Data()
-
-    static var binary: URL { BrokerProcess.binary.deletingLastPathComponent().appendingPathComponent("rs-viewer") }
-
-    init(_ arguments: [String], display: String? = nil, environment extra: [String: String] = [:]) throws {
-        frameFile = FileManager.default.temporaryDirectory.appendingPathComponent("rs-viewer-\(UUID().uuidString).ppm")
-        process.executableURL = Self.binary
-        process.arguments = arguments + ["--frame-out", frameFile.path]
-        var environment = ProcessInfo.processInfo.environment
-        environment["DISPLAY"] = display
-        environment["RS_PASSWORD"] = nil
-        environment.merge(extra) { $1 }
-        process.environment = environment
-        process.standardOutput = stdout
-        process.standardError = stderr
-        process.standardInput = stdin
-        stdout.fileHandleForReading.readabilityHandler = { [weak self] h in self?.received(h.availableData) }
-        stderr.fileHandleForReading.readabilityHandler = { [weak self] h in
-            let data = h.availableData
-            self?.lock.withLock { self?.errors.append(data) }
-        }
-        guard FileManager.default.isExecutableFile(atPath: Self.binary.path) else { throw Failure("\(Self.binary.path) is missing: run `swift build`") }
-        try process.run()
-    }
-
-    private func received(_ data: Data) {
-        lock.withLock {
-            output.append(data)
-            buffer.append(data)
-            while let newline = buffer.firstIndex(of: 0x0A) {
-                let line = buffer[buffer.startIndex..<newline]
-                buffer = Data(buffer[(newline + 1)...])
-                if let object = (try? JSONSerialization.jsonObject(with: line)) as? [String: Any] { lines.append(object) }
-            }
-        }
-    }
-
-    var outputText: String { lock.withLock { String(decoding: output, as: UTF8.self) } }
-    var errorText: String { lock.withLock { String(decoding: errors, as: UTF8.self) } }
-
-    /// The first event line (seen or coming) that matches; earlier lines stay. A hang guard of 20 s.
-    func next(_ predicate: ([String: Any]) -> Bool) async throws -> [String: Any] {
-        for _ in 0..<2000 {
-            if let found = lock.withLock({ () -> [String: Any]? in
-                guard let i = lines.firstIndex(where: predicate) else { return nil }
-                return lines.remove(at: i)
-            }) { return found }
-            try await Task.sleep(for: .milliseconds(10))
-        }
-        throw Failure("rs-viewer never printed the event; it printed \(lock.withLock { lines.filter { $0["event"] as? String != "drawn" } }) and said \(errorText)")
-    }
-
-    func send(_ line: String) { stdin.fileHandleForWriting.write(Data((line + "\n").utf8)) }
-
-    /// The pixels of the last frame written with --frame-out, as B, G, R bytes (as `ClientProcess.lastFrameRGB`).
-    func frameBGR() -> [UInt8]? {
-        guard let data = try? Data(contentsOf: frameFile) else { return nil }
-        var newlines = 0
-        guard let end = data.firstIndex(where: { byte in
-            if byte == 0x0A { newlines += 1 }
-            return newlines == 3
-        }) else { return nil }
-        var pixels = [UInt8](data[(end + 1)...])
-        for i in stride(from: 0, to: pixels.count - 2, by: 3) { pixels.swapAt(i, i + 2) }
-        return pixels
-    }
-
-    func exitStatus() async throws -> Int32 {
-        for _ in 0..<2000 where process.isRunning { try await Task.sleep(for: .milliseconds(10)) }
-        guard !process.isRunning else { throw Failure("rs-viewer did not exit; it said \(errorText)") }
-        return process.terminationStatus
-    }
-
-    /// SIGKILL: a child of the test process inherits its blocked SIGTERM.
-    func kill() {
-        if process.isRunning { Foundation.kill(process.processIdentifier, SIGKILL) }
-        try? FileManager.default.removeItem(at: frameFile)
     }
 }
 

@@ -108,91 +108,9 @@ struct EndUserClientTests {
     static func expectSameScreen(_ agent: Agent, _ client: ClientProcess) async throws {
         var same = false
         for _ in 0..<1000 where !same {
-            if let sent = client.lastFrameRGB() { same = screenRGB(agent) == sent }
+            if let sent = client.frameBGR() { same = screenRGB(agent) == sent }
             if !same { try await Task.sleep(for: .milliseconds(10)) }
         }
         #expect(same, "the agent's screen equals the client's last shared frame")
-    }
-}
-
-/// `rs-client` as a process, with `--events` (JSON lines on stdout) and `--frame-out`.
-final class ClientProcess: @unchecked Sendable {
-    let process = Process()
-    private let stdout = Pipe(), stderr = Pipe(), stdin = Pipe()
-    private let frameFile: URL
-    private let lock = NSLock()
-    private var lines: [[String: Any]] = []
-    private var buffer = Data()
-    private var errors = Data()
-
-    static var binary: URL { BrokerProcess.binary.deletingLastPathComponent().appendingPathComponent("rs-client") }
-
-    init(_ arguments: [String]) throws {
-        frameFile = FileManager.default.temporaryDirectory.appendingPathComponent("rs-client-\(UUID().uuidString).ppm")
-        process.executableURL = Self.binary
-        process.arguments = arguments + ["--events", "--frame-out", frameFile.path]
-        process.standardOutput = stdout
-        process.standardError = stderr
-        process.standardInput = stdin
-        stdout.fileHandleForReading.readabilityHandler = { [weak self] h in self?.received(h.availableData) }
-        stderr.fileHandleForReading.readabilityHandler = { [weak self] h in
-            let data = h.availableData
-            self?.lock.withLock { self?.errors.append(data) }
-        }
-        guard FileManager.default.isExecutableFile(atPath: Self.binary.path) else { throw Failure("\(Self.binary.path) is missing: run `swift build`") }
-        try process.run()
-    }
-
-    private func received(_ data: Data) {
-        lock.withLock {
-            buffer.append(data)
-            while let newline = buffer.firstIndex(of: 0x0A) {
-                let line = buffer[buffer.startIndex..<newline]
-                buffer = Data(buffer[(newline + 1)...])
-                if let object = (try? JSONSerialization.jsonObject(with: line)) as? [String: Any] { lines.append(object) }
-            }
-        }
-    }
-
-    var errorText: String { lock.withLock { String(decoding: errors, as: UTF8.self) } }
-
-    /// The first event line (seen or coming) that matches; earlier lines stay. A hang guard of 60 s.
-    func next(_ predicate: ([String: Any]) -> Bool) async throws -> [String: Any] {
-        for _ in 0..<6000 {
-            if let found = lock.withLock({ () -> [String: Any]? in
-                guard let i = lines.firstIndex(where: predicate) else { return nil }
-                return lines.remove(at: i)
-            }) { return found }
-            try await Task.sleep(for: .milliseconds(10))
-        }
-        throw Failure("rs-client never printed the event; it printed \(lock.withLock { lines }) and said \(errorText)")
-    }
-
-    func send(_ line: String) { stdin.fileHandleForWriting.write(Data((line + "\n").utf8)) }
-
-    /// The last frame written with --frame-out, as B, G, R bytes per pixel (the order of the agent's
-    /// BGRX framebuffer without its padding byte, as `screenRGB` gives it).
-    func lastFrameRGB() -> [UInt8]? {
-        guard let data = try? Data(contentsOf: frameFile) else { return nil }
-        var newlines = 0
-        guard let start = data.firstIndex(where: { byte in
-            if byte == 0x0A { newlines += 1 }
-            return newlines == 3
-        }) else { return nil }
-        var pixels = [UInt8](data[(start + 1)...])
-        for i in stride(from: 0, to: pixels.count - 2, by: 3) { pixels.swapAt(i, i + 2) }
-        return pixels
-    }
-
-    func exitStatus() async throws -> Int32 {
-        for _ in 0..<3000 where process.isRunning { try await Task.sleep(for: .milliseconds(10)) }
-        guard !process.isRunning else { throw Failure("rs-client did not exit; it said \(errorText)") }
-        return process.terminationStatus
-    }
-
-    /// SIGKILL: processes started from the test runner inherit its blocked signals and ignore SIGTERM.
-    func kill() {
-        if process.isRunning { Foundation.kill(process.processIdentifier, SIGKILL); process.waitUntilExit() }
-        try? FileManager.default.removeItem(at: frameFile)
     }
 }
