@@ -3,8 +3,8 @@
  * the independent reference decoder for our ZRLE encoder / rs-serve-frames.
  *
  *   vnc-capture --port PORT [--host 127.0.0.1] [--format 32|16|8]
- *               [--encodings "zrle"] [--updates N] [--full] [--out-dir DIR]
- *               [--timeout-ms MS] [--verbose]
+ *               [--encodings "zrle"] [--updates N | --seconds S] [--full] [--out-dir DIR]
+ *               [--frame-out FILE] [--timeout-ms MS] [--verbose]
  *
  * Protocol behaviour (deliberately stricter than a stock libvncclient viewer):
  *
@@ -54,6 +54,19 @@
  * 0..31/0..63/0..31; 8-bit BGR233: 0..7/0..7/0..3). Pixels are read in the
  * client pixel format's byte order (bigEndian flag), independent of the host's.
  *
+ * With --frame-out FILE, the whole framebuffer is written to FILE after each update
+ * (the same P6 as --out-dir), atomically: FILE.tmp, then rename. A reader polling
+ * FILE always sees a complete frame: the latest one (the desktop benchmark reads
+ * its marker pixel from it, Benchmarks/Desktop/glass_to_glass.py).
+ *
+ * With --seconds S (instead of --updates N) it keeps asking for updates for S
+ * seconds after connecting, then stops without waiting for an outstanding answer
+ * (an idle screen never answers an incremental request) and exits 0; the total
+ * line counts the updates received. Still one request outstanding at a time, but,
+ * as a stock libvncclient viewer does, the next request goes out as soon as an
+ * update is decoded, before the PPM files are written. --timeout-ms is then the
+ * limit on top of S.
+ *
  * Exit status: 0 ok; 1 usage; 2 connection/handshake failure; 3 timeout;
  * 4 protocol or decode error (including errors libvncclient only logs, e.g. its
  * ZRLE decoder logs "ZRLE decoding failed" and carries on); 5 I/O error.
@@ -93,6 +106,8 @@ static const char *opt_host = "127.0.0.1";
 static int opt_format = 32;
 static const char *opt_encodings = "zrle";
 static int opt_updates = 1;
+static double opt_seconds = 0; /* > 0: run for this long instead of --updates */
+static const char *opt_frame_out = NULL;
 static int opt_full = 0;
 static const char *opt_out_dir = NULL;
 static long opt_timeout_ms = 30000;
@@ -477,8 +492,8 @@ static void usage(void)
 {
     fprintf(stderr,
             "usage: vnc-capture --port PORT [--host 127.0.0.1] [--format 32|16|8]\n"
-            "                   [--encodings \"zrle\"] [--updates N] [--full] [--out-dir DIR]\n"
-            "                   [--timeout-ms MS] [--verbose]\n"
+            "                   [--encodings \"zrle\"] [--updates N | --seconds S] [--full] [--out-dir DIR]\n"
+            "                   [--frame-out FILE] [--timeout-ms MS] [--verbose]\n"
             "  --format     32: 32bpp depth 24 LE, r<<16 g<<8 b (max 255)\n"
             "               16: 16bpp RGB565 LE (r<<11 g<<5 b)\n"
             "                8: 8bpp BGR233 (r: max 7 shift 0, g: max 7 shift 3, b: max 3 shift 6)\n"
@@ -486,9 +501,11 @@ static void usage(void)
             "               zywrle ultra lastrect desktopsize extdesktopsize) or integers,\n"
             "               space or comma separated; sent exactly, in this order\n"
             "  --updates    number of framebuffer updates to receive (default 1)\n"
+            "  --seconds    instead: keep receiving updates for S seconds, then exit 0\n"
             "  --full       every request non-incremental (default: only the first)\n"
             "  --out-dir    write DIR/update-NNN.ppm (raw channel values) after each update\n"
-            "  --timeout-ms total time limit (default 30000)\n");
+            "  --frame-out  write FILE (same format, via FILE.tmp + rename) after each update\n"
+            "  --timeout-ms total time limit (default 30000; with --seconds, on top of S)\n");
 }
 
 static int parse_int(const char *s, long *out)
@@ -541,6 +558,19 @@ int main(int argc, char **argv)
                 return EXIT_USAGE;
             }
             opt_updates = (int)v;
+        } else if (!strcmp(a, "--seconds")) {
+            NEED_ARG();
+            char *end = NULL;
+            errno = 0;
+            double d = strtod(argv[++i], &end);
+            if (errno || !end || *end || d <= 0 || d > 86400) {
+                fprintf(stderr, "vnc-capture: bad --seconds\n");
+                return EXIT_USAGE;
+            }
+            opt_seconds = d;
+        } else if (!strcmp(a, "--frame-out")) {
+            NEED_ARG();
+            opt_frame_out = argv[++i];
         } else if (!strcmp(a, "--full")) {
             opt_full = 1;
         } else if (!strcmp(a, "--out-dir")) {
@@ -581,11 +611,12 @@ int main(int argc, char **argv)
     signal(SIGALRM, on_alarm);
     struct itimerval it;
     memset(&it, 0, sizeof(it));
-    long alarm_ms = opt_timeout_ms + 250; /* backstop; the main loop checks the deadline itself */
+    long alarm_ms = opt_timeout_ms + (long)(opt_seconds * 1000) + 250; /* backstop; the main loop checks the deadline itself */
     it.it_value.tv_sec = alarm_ms / 1000;
     it.it_value.tv_usec = (alarm_ms % 1000) * 1000;
     setitimer(ITIMER_REAL, &it, NULL);
-    deadline_ms = now_ms() + (double)opt_timeout_ms;
+    double end_ms = now_ms() + opt_seconds * 1000; /* --seconds: stop asking at this time */
+    deadline_ms = end_ms + (double)opt_timeout_ms;
 
     rfbClientLog = my_log;
     rfbClientErr = my_err;
@@ -671,20 +702,34 @@ int main(int argc, char **argv)
     double total_ms = 0, first_req_ms = 0;
     int64_t total_bytes = 0;
     int rc = 0;
-    for (int u = 0; u < opt_updates; u++) {
+    int received = 0, time_up = 0;
+    /* --seconds: the request for update u may have gone out at the end of update u-1 */
+    int sent_early = 0;
+    int64_t b0 = -1;
+    double t0 = 0;
+    for (int u = 0; opt_seconds > 0 || u < opt_updates; u++) {
         reset_update_counters();
         int incremental = (u > 0 && !opt_full);
-        int64_t b0 = tcp_bytes_received(c->sock);
-        double t0 = now_ms();
-        if (u == 0)
-            first_req_ms = t0;
-        if (!send_fbur(c, incremental)) {
-            fprintf(stderr, "vnc-capture: failed to send FramebufferUpdateRequest %d (server gone?)\n", u);
-            rc = EXIT_CONNECT;
-            break;
+        if (!sent_early) {
+            if (opt_seconds > 0 && now_ms() >= end_ms)
+                break;
+            b0 = tcp_bytes_received(c->sock);
+            t0 = now_ms();
+            if (u == 0)
+                first_req_ms = t0;
+            if (!send_fbur(c, incremental)) {
+                fprintf(stderr, "vnc-capture: failed to send FramebufferUpdateRequest %d (server gone?)\n", u);
+                rc = EXIT_CONNECT;
+                break;
+            }
         }
+        sent_early = 0;
         while (!update_done) {
-            double left = deadline_ms - now_ms();
+            if (opt_seconds > 0 && now_ms() >= end_ms) {
+                time_up = 1;
+                break;
+            }
+            double left = (opt_seconds > 0 ? end_ms : deadline_ms) - now_ms();
             if (left <= 0) {
                 fprintf(stderr, "vnc-capture: timeout waiting for update %d\n", u);
                 rc = EXIT_TIMEOUT;
@@ -692,6 +737,8 @@ int main(int argc, char **argv)
             }
             unsigned usec = (unsigned)(left > 100 ? 100000 : left * 1000 + 1);
             int n = WaitForMessage(c, usec);
+            if (n == 0 && opt_seconds > 0)
+                continue; /* the time limit is checked at the top */
             if (n < 0) {
                 fprintf(stderr, "vnc-capture: connection error while waiting for update %d\n", u);
                 rc = EXIT_CONNECT;
@@ -712,7 +759,7 @@ int main(int argc, char **argv)
                 break;
             }
         }
-        if (rc)
+        if (rc || time_up)
             break;
         int64_t b1 = tcp_bytes_received(c->sock);
         double ms = update_done_ms - t0;
@@ -739,6 +786,17 @@ int main(int argc, char **argv)
         total_ms += ms;
         if (bytes >= 0)
             total_bytes += bytes;
+        received++;
+        if (opt_seconds > 0 && now_ms() < end_ms) {
+            b0 = tcp_bytes_received(c->sock);
+            t0 = now_ms();
+            if (!send_fbur(c, !opt_full)) {
+                fprintf(stderr, "vnc-capture: failed to send FramebufferUpdateRequest %d (server gone?)\n", u + 1);
+                rc = EXIT_CONNECT;
+                break;
+            }
+            sent_early = 1;
+        }
 
         printf("{\"update\":%d,\"ms\":%.3f,\"bytes\":%lld,\"rects\":%d,\"incremental\":%s,\"encodings\":{", u, ms,
                (long long)bytes, rect_count, incremental ? "true" : "false");
@@ -759,11 +817,16 @@ int main(int argc, char **argv)
                 break;
             }
         }
+        if (opt_frame_out && !write_ppm(c, opt_frame_out)) {
+            fprintf(stderr, "vnc-capture: cannot write %s: %s\n", opt_frame_out, strerror(errno));
+            rc = EXIT_IO;
+            break;
+        }
     }
     double wall_ms = update_done_ms - first_req_ms;
     if (!rc) {
         printf("{\"total_ms\":%.3f,\"total_bytes\":%lld,\"updates\":%d,\"wall_ms\":%.3f}\n", total_ms,
-               (long long)total_bytes, opt_updates, wall_ms);
+               (long long)total_bytes, received, wall_ms);
         fflush(stdout);
     }
     if (c->frameBuffer) {
