@@ -19,8 +19,9 @@ public final class PeerSession<Peer: PeerConnection>: @unchecked Sendable {
     private let tickInterval: Duration
     private let logger: Logger
     private let lock = NIOLock()
-    private let wake: AsyncStream<Void>.Continuation
-    private let wakes: AsyncStream<Void>
+    /// The current connection's writer (under `lock`): a new one per connection, since a task that stops
+    /// iterating an AsyncStream ends it for good.
+    private var wake: AsyncStream<Void>.Continuation?
     private var stopped = false
 
     public init(_ peer: Peer, address: BrokerAddress, tls: TLSConfiguration = .makeClientConfiguration(),
@@ -30,7 +31,6 @@ public final class PeerSession<Peer: PeerConnection>: @unchecked Sendable {
         self.tls = tls
         self.tickInterval = tickInterval
         self.logger = logger
-        (wakes, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
     }
 
     /// The monotonic clock the state machine runs on, in milliseconds.
@@ -39,8 +39,8 @@ public final class PeerSession<Peer: PeerConnection>: @unchecked Sendable {
     /// Runs `body` on the state machine, then lets the writer send what it queued.
     @discardableResult
     public func with<T>(_ body: (Peer) throws -> T) rethrows -> T {
-        let result = try lock.withLock { try body(peer) }
-        wake.yield()
+        let (result, wake) = try lock.withLock { (try body(peer), self.wake) }
+        wake?.yield()
         return result
     }
 
@@ -92,10 +92,16 @@ public final class PeerSession<Peer: PeerConnection>: @unchecked Sendable {
 
     private func pump(inbound: AnyAsyncSequence<ByteBuffer>, write: @escaping @Sendable ([UInt8]) async throws -> Void,
                       events: @escaping @Sendable (ProtocolEvent) async -> Void, everyTick: @escaping @Sendable () -> Void) async {
+        let (wakes, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        lock.withLock { self.wake = wake }
+        defer {
+            lock.withLock { self.wake = nil }
+            wake.finish()
+        }
         wake.yield()
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
-                for await _ in self.wakes {
+                for await _ in wakes {
                     let (bytes, closed) = self.lock.withLock { (self.peer.takeOutput(), self.peer.isClosed) }
                     if !bytes.isEmpty { do { try await write(bytes) } catch { return } }
                     if closed { return }

@@ -78,6 +78,33 @@ struct EndUserClientTests {
         #expect(try await client.exitStatus() == 0)
     }
 
+    /// The network drops under rs-client (a proxy cuts its TCP connection): it resumes within the grace
+    /// period, the agent hears it left and came back, and screens and input flow again.
+    @Test func resumesAfterTheConnectionDrops() async throws {
+        let broker = try await TestBroker.start()
+        defer { Task { try? await broker.stop() } }
+        let proxy = try await CuttingProxy(to: broker.tcpPort)
+        defer { proxy.stop() }
+        let agent = try await Self.agent(broker)
+        let grant = try await broker.desk.issueConnectionID(broker.token, address: "127.0.0.1")
+        let client = try ClientProcess(["--code", grant.code.formatted, "--tcp", "127.0.0.1:\(proxy.port)",
+                                        "--name", "Ruth", "--accept", "control", "--synthetic", "96x64"])
+        defer { client.kill() }
+        let entry = try await Self.lobbyEntry(agent, named: "Ruth")
+        try agent.with { try $0.connect(to: entry.sessionID, mode: .control) }
+        _ = try await agent.next { if case .sessionStarted = $0 { true } else { false } }
+        try await Self.expectSameScreen(agent, client)
+
+        proxy.cutAll()
+        _ = try await agent.next { if case .peerAway = $0 { true } else { false } }
+        _ = try await agent.next { if case .peerResumed = $0 { true } else { false } }
+        #expect(try agent.with { try $0.sendKey(keysym: 0x71, down: true) })
+        _ = try await client.next { $0["event"] as? String == "key" && $0["keysym"] as? Int == 0x71 }
+        try await Self.expectSameScreen(agent, client)
+        try agent.with { try $0.endSession() }
+        #expect(try await client.exitStatus() == 0)
+    }
+
     @Test func aRefusedCodeExitsWithAnError() async throws {
         let broker = try await TestBroker.start()
         defer { Task { try? await broker.stop() } }
