@@ -6,21 +6,33 @@ import RemoteSupportCore
 enum FrameFile {
     /// The PPM bytes of `screen`, channels scaled to 0-255 whatever the pixel format.
     static func ppm(of screen: UpdateDecoder) -> [UInt8] {
-        var out = [UInt8]("P6\n\(screen.width) \(screen.height)\n255\n".utf8)
-        out.reserveCapacity(out.count + screen.width * screen.height * 3)
+        let header = [UInt8]("P6\n\(screen.width) \(screen.height)\n255\n".utf8)
         let f = screen.format
         let bpp = f.bytesPerPixel
         let red = scaleTable(f.redMax), green = scaleTable(f.greenMax), blue = scaleTable(f.blueMax)
-        for y in 0..<screen.height {
-            let row = screen.pixels + y * screen.stride
-            for x in 0..<screen.width {
-                let p = pixelValue(row + x * bpp, f)
-                out.append(red[Int((p >> f.redShift) & UInt32(f.redMax))])
-                out.append(green[Int((p >> f.greenShift) & UInt32(f.greenMax))])
-                out.append(blue[Int((p >> f.blueShift) & UInt32(f.blueMax))])
+        // 8-bit channels need no scaling: the common case (BGRX) skips the tables.
+        let direct = f.redMax == 255 && f.greenMax == 255 && f.blueMax == 255
+        let count = header.count + screen.width * screen.height * 3
+        // Written in place (no appends): this runs after every update, on whole frames.
+        return [UInt8](unsafeUninitializedCapacity: count) { out, initialized in
+            for (i, b) in header.enumerated() { out[i] = b }
+            var o = header.count
+            for y in 0..<screen.height {
+                let row = screen.pixels + y * screen.stride
+                for x in 0..<screen.width {
+                    let p = pixelValue(row + x * bpp, f)
+                    let r = (p >> f.redShift) & UInt32(f.redMax), g = (p >> f.greenShift) & UInt32(f.greenMax)
+                    let b = (p >> f.blueShift) & UInt32(f.blueMax)
+                    if direct {
+                        out[o] = UInt8(truncatingIfNeeded: r); out[o + 1] = UInt8(truncatingIfNeeded: g); out[o + 2] = UInt8(truncatingIfNeeded: b)
+                    } else {
+                        out[o] = red[Int(r)]; out[o + 1] = green[Int(g)]; out[o + 2] = blue[Int(b)]
+                    }
+                    o += 3
+                }
             }
+            initialized = count
         }
-        return out
     }
 
     /// Writes `bytes` to `path` through `path.tmp` and a rename.
