@@ -66,7 +66,7 @@ final class AgentViewer: @unchecked Sendable {
     /// Runs `body` with the decoded screen (nil before the first screen-info), under the session's lock:
     /// keep it short.
     func withScreen<R>(_ body: (UpdateDecoder?) throws -> R) rethrows -> R {
-        try session.with { try body($0.screen) }
+        try session.inspect { try body($0.screen) }
     }
 
     // MARK: Events
@@ -241,8 +241,8 @@ final class AgentViewer: @unchecked Sendable {
     }
 
     private func writeFrame() {
-        guard let path = options.frameOut, let bytes = withScreen({ $0.map(FrameFile.ppm(of:)) }) else { return }
-        do { try FrameFile.write(bytes, to: path) } catch { log.say("cannot write \(path): \(error)") }
+        guard let path = options.frameOut, let snapshot = withScreen({ $0.map(FrameFile.Snapshot.init) }) else { return }
+        do { try FrameFile.write(FrameFile.ppm(of: snapshot), to: path) } catch { log.say("cannot write \(path): \(error)") }
     }
 
     // MARK: Input (the window, stdin)

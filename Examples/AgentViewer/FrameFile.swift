@@ -4,8 +4,24 @@ import RemoteSupportCore
 /// The viewer's framebuffer as a file (`--frame-out`): binary PPM (P6, RGB, 8 bits a channel), replaced
 /// atomically (a temporary file renamed over it) so a reader never sees half a frame.
 enum FrameFile {
+    /// A copy of the decoded screen's pixels, taken under the session's lock (a memory copy) so the
+    /// conversion to PPM runs outside it while the connection goes on.
+    struct Snapshot {
+        let width: Int, height: Int, stride: Int
+        let format: PixelFormat
+        let bytes: [UInt8]
+
+        init(_ screen: UpdateDecoder) {
+            width = screen.width
+            height = screen.height
+            stride = screen.stride
+            format = screen.format
+            bytes = [UInt8](UnsafeRawBufferPointer(start: screen.pixels, count: screen.stride * screen.height))
+        }
+    }
+
     /// The PPM bytes of `screen`, channels scaled to 0-255 whatever the pixel format.
-    static func ppm(of screen: UpdateDecoder) -> [UInt8] {
+    static func ppm(of screen: Snapshot) -> [UInt8] {
         let header = [UInt8]("P6\n\(screen.width) \(screen.height)\n255\n".utf8)
         let f = screen.format
         let bpp = f.bytesPerPixel
@@ -17,18 +33,20 @@ enum FrameFile {
         return [UInt8](unsafeUninitializedCapacity: count) { out, initialized in
             for (i, b) in header.enumerated() { out[i] = b }
             var o = header.count
-            for y in 0..<screen.height {
-                let row = screen.pixels + y * screen.stride
-                for x in 0..<screen.width {
-                    let p = pixelValue(row + x * bpp, f)
-                    let r = (p >> f.redShift) & UInt32(f.redMax), g = (p >> f.greenShift) & UInt32(f.greenMax)
-                    let b = (p >> f.blueShift) & UInt32(f.blueMax)
-                    if direct {
-                        out[o] = UInt8(truncatingIfNeeded: r); out[o + 1] = UInt8(truncatingIfNeeded: g); out[o + 2] = UInt8(truncatingIfNeeded: b)
-                    } else {
-                        out[o] = red[Int(r)]; out[o + 1] = green[Int(g)]; out[o + 2] = blue[Int(b)]
+            screen.bytes.withUnsafeBytes { pixels in
+                for y in 0..<screen.height {
+                    let row = pixels.baseAddress! + y * screen.stride
+                    for x in 0..<screen.width {
+                        let p = pixelValue(row + x * bpp, f)
+                        let r = (p >> f.redShift) & UInt32(f.redMax), g = (p >> f.greenShift) & UInt32(f.greenMax)
+                        let b = (p >> f.blueShift) & UInt32(f.blueMax)
+                        if direct {
+                            out[o] = UInt8(truncatingIfNeeded: r); out[o + 1] = UInt8(truncatingIfNeeded: g); out[o + 2] = UInt8(truncatingIfNeeded: b)
+                        } else {
+                            out[o] = red[Int(r)]; out[o + 1] = green[Int(g)]; out[o + 2] = blue[Int(b)]
+                        }
+                        o += 3
                     }
-                    o += 3
                 }
             }
             initialized = count

@@ -36,6 +36,12 @@ public final class PeerSession<Peer: PeerConnection>: @unchecked Sendable {
     /// The monotonic clock the state machine runs on, in milliseconds.
     public static func now() -> UInt64 { DispatchTime.now().uptimeNanoseconds / 1_000_000 }
 
+    /// Runs `body` on the state machine to read it (the decoded screen, the state), without waking the
+    /// writer: `body` must not make it produce output.
+    public func inspect<T>(_ body: (Peer) throws -> T) rethrows -> T {
+        try lock.withLock { try body(peer) }
+    }
+
     /// Runs `body` on the state machine, then lets the writer send what it queued.
     @discardableResult
     public func with<T>(_ body: (Peer) throws -> T) rethrows -> T {
