@@ -1,7 +1,7 @@
 import RemoteSupportCore
 
 /// What a real desktop does around the shared screen while a session runs: shows that someone is
-/// connected, shares the clipboard, turns the wheel, and lets go of what the agent held at the end.
+/// connected, shares the clipboard, and lets go of what the agent held at the end.
 /// (The synthetic desktop has none of this.) Calls come from the session's event handling, in order.
 protocol LocalDesktop: AnyObject, Sendable {
     /// The session runs: show the indicator, start sending local clipboard changes to `clipboardChanged`.
@@ -12,6 +12,4 @@ protocol LocalDesktop: AnyObject, Sendable {
     func sessionEnded()
     /// Clipboard text from the agent.
     func setClipboard(_ text: String)
-    /// Wheel steps from the agent (positive: down / right).
-    func wheel(dx: Int, dy: Int)
 }

@@ -21,7 +21,7 @@ final class SupportClient: @unchecked Sendable {
 
     private let options: Options
     private let screen: any ScreenSource
-    /// A real desktop's indicator, clipboard and wheel (nil for the synthetic one).
+    /// A real desktop's indicator and clipboard (nil for the synthetic one).
     private let desktop: (any LocalDesktop)?
     private let log: EventLog
     private let session: PeerSession<EndUserConnection>
@@ -80,8 +80,7 @@ final class SupportClient: @unchecked Sendable {
         case .peerVerified, .readyForFrame, .peerResumed:
             shareScreen()
         case .pointer(let x, let y, let buttons, let wheelX, let wheelY):
-            screen.pointer(x: x, y: y, buttons: buttons)
-            if wheelX != 0 || wheelY != 0 { desktop?.wheel(dx: wheelX, dy: wheelY) }
+            screen.pointer(x: x, y: y, buttons: buttons, wheelX: wheelX, wheelY: wheelY)
             log.event("pointer", ["x": x, "y": y, "buttons": Int(buttons), "wheelX": wheelX, "wheelY": wheelY])
             shareScreen()
         case .key(let keysym, let down):

@@ -37,7 +37,8 @@ final class SyntheticScreen: ScreenSource, @unchecked Sendable {
         }
     }
 
-    func pointer(x: Int, y: Int, buttons newButtons: UInt16) {
+    /// A press leaves a cross; the wheel changes nothing here.
+    func pointer(x: Int, y: Int, buttons newButtons: UInt16, wheelX: Int, wheelY: Int) {
         lock.withLock {
             if buttons == 0 && newButtons != 0 {
                 for d in -6...6 {
@@ -112,35 +113,4 @@ final class SyntheticScreen: ScreenSource, @unchecked Sendable {
         pixels.bytes[i + 2] = r
         pixels.bytes[i + 3] = 0
     }
-}
-
-/// Where shared frames come from (the synthetic desktop now; a real X11 screen later), and where the
-/// agent's input goes.
-protocol ScreenSource: AnyObject, Sendable {
-    var width: Int { get }
-    var height: Int { get }
-    /// Calls `body` with the current frame and its version (higher when anything changed).
-    func withFrame<R>(_ body: (FrameView, Int) throws -> R) rethrows -> R
-    func pointer(x: Int, y: Int, buttons: UInt16)
-    func key(keysym: UInt32, down: Bool)
-}
-
-/// Writes a frame as binary PPM (RGB), atomically (a reader never sees half a file).
-func writePPM(_ frame: FrameView, to path: String) throws {
-    var out = [UInt8]("P6\n\(frame.width) \(frame.height)\n255\n".utf8)
-    out.reserveCapacity(out.count + frame.width * frame.height * 3)
-    let f = frame.format
-    for y in 0..<frame.height {
-        let row = frame.base + y * frame.stride
-        for x in 0..<frame.width {
-            let p = row.loadUnaligned(fromByteOffset: x * 4, as: UInt32.self)
-            let value = f.bigEndian ? p.bigEndian : p.littleEndian
-            out.append(UInt8(truncatingIfNeeded: (value >> f.redShift) & UInt32(f.redMax)))
-            out.append(UInt8(truncatingIfNeeded: (value >> f.greenShift) & UInt32(f.greenMax)))
-            out.append(UInt8(truncatingIfNeeded: (value >> f.blueShift) & UInt32(f.blueMax)))
-        }
-    }
-    let temporary = path + ".tmp"
-    try Data(out).write(to: URL(fileURLWithPath: temporary))
-    _ = rename(temporary, path)
 }

@@ -51,8 +51,6 @@ final class X11Desktop: LocalDesktop, @unchecked Sendable {
 
     func setClipboard(_ text: String) { clipboard.set(text) }
 
-    func wheel(dx: Int, dy: Int) { screen.wheel(dx: dx, dy: dy) }
-
     static func text(agent: String, mode: AccessMode, paused: Bool) -> String {
         paused
             ? "Paused: \(agent) sees nothing now - type 'resume' or 'end' in the terminal"

@@ -149,17 +149,15 @@ final class X11Screen: ScreenSource, @unchecked Sendable {
         }
     }
 
-    func pointer(x: Int, y: Int, buttons: UInt16) {
-        lock.withLock { input.pointer(x: min(max(0, x), width - 1), y: min(max(0, y), height - 1), buttons: buttons) }
+    func pointer(x: Int, y: Int, buttons: UInt16, wheelX: Int, wheelY: Int) {
+        lock.withLock {
+            input.pointer(x: min(max(0, x), width - 1), y: min(max(0, y), height - 1), buttons: buttons)
+            if wheelX != 0 || wheelY != 0 { input.wheel(dx: wheelX, dy: wheelY) }
+        }
     }
 
     func key(keysym: UInt32, down: Bool) {
         lock.withLock { input.key(keysym: keysym, down: down) }
-    }
-
-    /// Wheel steps (positive: down / right).
-    func wheel(dx: Int, dy: Int) {
-        lock.withLock { input.wheel(dx: dx, dy: dy) }
     }
 
     /// Lets go of every key and button the agent holds and unbinds the keycodes borrowed for typing.
