@@ -37,7 +37,7 @@ struct Relay: ParsableCommand {
 
     @Option(help: "Broker's protocol (TCP) port.") var protocolPort: Int
     @Option(help: "Broker's HTTP/WebSocket port.") var httpPort: Int
-    @Option(help: "Agent token (password already changed).") var token: String
+    @Option(parsing: .unconditional, help: "Agent token (password already changed).") var token: String
     @Option(help: "A connection ID for the TCP session.") var connectionID: String
     @Option(help: "The personal link (the WebSocket session joins with it).") var link: String
     @Option(help: "Port of the in-process sink (nginx and websockify point at it).") var sinkPort: Int
@@ -285,7 +285,7 @@ struct Lobby: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Time from an end user's join to each connected agent's lobby-session event.")
 
     @Option(help: "Broker's protocol (TCP) port.") var protocolPort: Int
-    @Option(help: "Agent token (all agents use it).") var token: String
+    @Option(parsing: .unconditional, help: "Agent token (all agents use it).") var token: String
     @Option(help: "The personal link the end users join with.") var link: String
     @Option(help: "Agents connected.") var agents = 1000
     @Option(help: "End users joining one after another.") var joins = 200

@@ -21,18 +21,20 @@ struct ViewerCommand: AsyncParsableCommand {
             (\\n is Return), clipboard TEXT, chat TEXT, refresh, end.
             """)
 
+    // Secrets and names may begin with "-" (a base64url token does one time in 64): such options take
+    // the next argument whatever it looks like.
     @Option(help: "The broker's address.") var broker: String = "http://127.0.0.1:8080"
     @Option(help: "Your e-mail address (log in with it and a password).") var email: String?
-    @Option(help: "Your password (visible to other users of this machine: prefer --password-file or RS_PASSWORD).") var password: String?
+    @Option(parsing: .unconditional, help: "Your password (visible to other users of this machine: prefer --password-file or RS_PASSWORD).") var password: String?
     @Option(help: "A file whose first line is your password.") var passwordFile: String?
-    @Option(help: "A bearer token from an earlier login, instead of --email.") var token: String?
+    @Option(parsing: .unconditional, help: "A bearer token from an earlier login, instead of --email.") var token: String?
     @Option(help: "Use the protocol's TCP port (host:port) instead of the WebSocket at <broker>/ws.") var tcp: String?
     @Flag(help: "TLS on the --tcp connection.") var tls = false
     @Option(help: "A PEM file of certificates to trust (a broker with a private CA or a self-signed certificate).") var caFile: String?
 
     @Flag(help: "Print the waiting sessions and exit.") var list = false
     @Option(help: "Connect to this waiting session (its id).") var session: String?
-    @Option(help: "Wait for an end user of this name and connect to them.") var waitFor: String?
+    @Option(parsing: .unconditional, help: "Wait for an end user of this name and connect to them.") var waitFor: String?
     @Flag(help: "Connect to the session waiting longest (or the next to come).") var first = false
     @Option(help: "What to ask the end user for: control or view.") var mode: String = "control"
 

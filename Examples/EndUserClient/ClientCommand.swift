@@ -21,7 +21,7 @@ struct ClientCommand: AsyncParsableCommand {
     @Option(help: "Use the protocol's TCP port (host:port) instead of the WebSocket at <broker>/ws.") var tcp: String?
     @Flag(help: "TLS on the --tcp connection.") var tls = false
     @Option(help: "A PEM file of certificates to trust (a broker with a private CA or a self-signed certificate).") var caFile: String?
-    @Option(help: "Your name, as the agent sees it.") var name: String = NSUserName()
+    @Option(parsing: .unconditional, help: "Your name, as the agent sees it.") var name: String = NSUserName()
     @Option(help: "This machine's name (default: the host name).") var machine: String = ProcessInfo.processInfo.hostName
     @Option(help: "How to answer an agent: ask, control, view or decline (default ask).") var accept: String = "ask"
     @Option(help: "Share a made-up desktop of this size (WxH) instead of a real screen (1280x720 when there is no X display).")

@@ -2,7 +2,7 @@
 """The agent's side for Tests/Embedding/run.sh: drives one embedding example (C, C++ or Python) through a real
 broker, with the ctypes binding of Examples/Embedding/python/enduser.py (role agent).
 
-    python3 Tests/Embedding/agent.py --url http://127.0.0.1:PORT --token TOKEN --tcp PORT --lib LIB \
+    python3 Tests/Embedding/agent.py --url http://127.0.0.1:PORT --token=TOKEN --tcp PORT --lib LIB \
         --name "C example" -- <example command: {code} becomes a fresh connection ID, {port} the TCP port>
 
 Steps: issue a connection ID (POST /api/v1/connection-ids), start the example with it, authenticate over

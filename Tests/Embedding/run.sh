@@ -142,7 +142,7 @@ run_example() {
     while [ "$1" != "--" ]; do agent_args+=("$1"); shift; done
     shift
     step "$name"
-    if timeout -s KILL 60 python3 Tests/Embedding/agent.py --url "$URL" --token "$TOKEN" --tcp "$TCP_PORT" --lib "$LIB" \
+    if timeout -s KILL 60 python3 Tests/Embedding/agent.py --url "$URL" --token="$TOKEN" --tcp "$TCP_PORT" --lib "$LIB" \
             --name "$name" "${agent_args[@]}" -- "$@" "127.0.0.1" "{port}" "{code}" --name "$name" --seconds 45; then
         ok "$name"
         return 0

@@ -126,6 +126,12 @@ struct AgentViewerTests {
         defer { stale.kill() }
         #expect(try await stale.exitStatus() == 2)
         #expect(stale.errorText.contains("refused the token"), "\(stale.errorText)")
+
+        // A token may begin with "-" (base64url): it is still taken as the value of --token.
+        let dashed = try ViewerProcess(["--list", "--broker", "http://127.0.0.1:\(broker.httpPort)", "--token", "-" + String(repeating: "A", count: 42)])
+        defer { dashed.kill() }
+        #expect(try await dashed.exitStatus() == 2)
+        #expect(dashed.errorText.contains("refused the token"), "\(dashed.errorText)")
     }
 
     @Test func opensAWindowUnderXvfb() async throws {
