@@ -557,6 +557,9 @@ public final class SessionHub: Sendable {
                 notify(.cancelled(id, reason: storeReason.rawValue))
             }
             logger.info("session \(id) \(slot.connected ? "ended" : "cancelled"): \(storeReason)")
+        } catch let error as DomainError where error.code == .invalidTransition {
+            // A shutdown's closeInterruptedSessions got there first: the store already says it is over.
+            logger.notice("session \(id) was already closed in the store: \(error)")
         } catch {
             logger.error("session \(id) could not be closed in the store: \(error)")
         }
@@ -575,6 +578,8 @@ public final class SessionHub: Sendable {
             _ = try await desk.cancel(session: id, reason: reason, actor: .system)
             notify(.cancelled(id, reason: reason.rawValue))
             logger.info("session \(id) cancelled: \(reason)")
+        } catch let error as DomainError where error.code == .invalidTransition {
+            logger.notice("session \(id) was already closed in the store: \(error)")
         } catch {
             logger.error("session \(id) could not be cancelled in the store: \(error)")
         }
