@@ -118,6 +118,9 @@ final class ProtocolClient<Peer: PeerConnection>: @unchecked Sendable {
                         return (out, self.peer.isClosed)
                     }
                     if !bytes.isEmpty { do { try await write(bytes) } catch { return } }
+                    // A raw flood is written a MiB per turn: let the process's other tasks run between
+                    // (a debug build's copying and masking would otherwise hold a cooperative thread).
+                    await Task.yield()
                     if closed && bytes.isEmpty { return }
                     if closed { continue }
                 }
