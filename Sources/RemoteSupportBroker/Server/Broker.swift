@@ -81,6 +81,9 @@ public enum Broker {
         let maximumMessage = configuration.hub.connection.maximumFrameLength + 4
         wsRouter.ws("ws") { inbound, outbound, context in
             let channel = context.requestContext.channel
+            do { try await WebSocketUnmasker.install(on: channel) } catch {
+                logger.debug("WebSocket frames unmasked by NIO: \(error)")  // slower, same bytes
+            }
             let transport = WebSocketTransport(channel: channel, outbound: outbound)
             let browserToken = WebSocketLogin.browserToken(context.request, publicURL: publicURL)
             guard let link = hub.open(address: context.requestContext.address, transport: transport, browserToken: browserToken) else {
