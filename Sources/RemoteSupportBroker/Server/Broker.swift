@@ -29,7 +29,9 @@ public enum Broker {
         try configuration.validate()
         let tls = try loadTLS(configuration)
         let store = try await openStore(configuration, logger: logger)
-        let httpPort = configuration.port == 0 ? try freePort(host: configuration.host) : configuration.port
+        let reservation = configuration.port == 0 ? try PortReservation(host: configuration.host) : nil
+        defer { reservation?.release() }
+        let httpPort = reservation?.port ?? configuration.port
         let publicURL: PublicURL
         do { publicURL = try configuration.resolvedPublicURL(httpPort: httpPort) } catch let e as DomainError {
             throw ConfigurationError("--public-url: \(e.reason)")
@@ -169,14 +171,6 @@ public enum Broker {
         } catch {
             throw ConfigurationError("cannot use --data \(c.dataDirectory): \(error)")
         }
-    }
-
-    /// A free TCP port on `host` (for `--port 0`: the public URL needs the port before the server binds).
-    private static func freePort(host: String) throws -> Int {
-        let channel = try ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton).bind(host: host, port: 0).wait()
-        defer { try? channel.close().wait() }
-        guard let port = channel.localAddress?.port else { throw ConfigurationError("cannot find a free port on \(host)") }
-        return port
     }
 
     static func describe(_ error: any Error) -> String {
