@@ -13,10 +13,15 @@ struct SessionRelayTests {
     typealias Agent = ProtocolClient<AgentConnection>
 
     /// Agent authenticated and in the lobby; end user joined; returns the session id the agent saw.
+    /// An agent and an end user on `transport` (the agent on `agentTransport` when given, with its receive
+    /// buffer), the end user joined and in the agent's lobby.
     static func join(_ broker: TestBroker, _ transport: EndUser.Transport, credential: JoinCredential,
-                     name: String = "Bob") async throws -> (EndUser, Agent, LobbyEntry) {
+                     name: String = "Bob", agentTransport: EndUser.Transport? = nil,
+                     agentReceiveBuffer: Int? = nil) async throws -> (EndUser, Agent, LobbyEntry) {
         let agent = Agent(AgentConnection(now: Agent.now()))
-        try await agent.connect(transport == .tcp ? .tcp : .webSocket, port: broker.port(for: transport))
+        let agentTransport = agentTransport ?? transport
+        try await agent.connect(agentTransport == .tcp ? .tcp : .webSocket, port: broker.port(for: agentTransport),
+                                receiveBuffer: agentReceiveBuffer)
         try agent.with { try $0.authenticate(token: broker.token) }
         _ = try await agent.next { if case .authenticated = $0 { true } else { false } }
 

@@ -103,6 +103,9 @@ public final class SessionHub: Sendable {
     /// cap plus one read's worth of records. For tests and diagnostics.
     var largestBacklog: Int { state.withLock { Array($0.links.values) }.map(\.backlog).max() ?? 0 }
 
+    /// Every link's state, a line each, for tests and diagnostics.
+    var diagnostics: String { state.withLock { Array($0.links.values) }.map(\.diagnostics).joined(separator: "\n") }
+
     /// Serves one link until its transport ends: reads, handles events in order, and writes with a writer
     /// task (`inbound` yields received bytes; a thrown error ends the connection as lost). For transports
     /// with an async API (WebSocket); TCP is served by `PeerChannelHandler` on its event loop.

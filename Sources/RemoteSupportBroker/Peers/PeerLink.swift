@@ -141,6 +141,14 @@ public final class PeerLink: Sendable {
 
     var isClosed: Bool { state.withLockedValue { $0.connection.isClosed } }
 
+    /// One line of this link's state, for tests and diagnostics.
+    var diagnostics: String {
+        state.withLockedValue { s in
+            "link \(id) \(s.role) backlog \(s.backlog) writing \(s.writing) outbox \(s.outbox.count) waiters \(s.roomCallbacks.count) "
+                + "connected \(s.connection.isConnected) closed \(s.connection.isClosed) transportClosed \(s.transportClosed)"
+        }
+    }
+
     /// Output waiting for the transport: in the state machine plus being written.
     var backlog: Int { state.withLockedValue { $0.backlog } }
 

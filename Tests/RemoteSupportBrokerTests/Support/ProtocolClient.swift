@@ -45,11 +45,14 @@ final class ProtocolClient<Peer: PeerConnection>: @unchecked Sendable {
     }
 
     /// Connects over TCP to `port` or WebSocket to `ws://127.0.0.1:<port>/ws` (with `headers` on the
-    /// upgrade request) and starts pumping.
-    func connect(_ transport: Transport, port: Int, headers: HTTPFields = [:]) async throws {
+    /// upgrade request) and starts pumping. `receiveBuffer` fixes a TCP socket's receive buffer (the
+    /// kernel's autotuning let one grow to tens of MiB on loopback).
+    func connect(_ transport: Transport, port: Int, headers: HTTPFields = [:], receiveBuffer: Int? = nil) async throws {
         switch transport {
         case .tcp:
-            let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            var bootstrap = ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            if let receiveBuffer { bootstrap = bootstrap.channelOption(.socketOption(.so_rcvbuf), value: SocketOptionValue(receiveBuffer)) }
+            let channel = try await bootstrap
                 .channelOption(.socketOption(.tcp_nodelay), value: 1)
                 .connect(host: "127.0.0.1", port: port) { channel in
                     channel.eventLoop.makeCompletedFuture { try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel) }
