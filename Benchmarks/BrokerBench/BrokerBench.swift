@@ -44,6 +44,8 @@ struct Relay: ParsableCommand {
     @Option(help: "nginx stream proxy port (-> sink); 0 skips.") var nginxPort = 0
     @Option(help: "websockify port (-> sink); 0 skips.") var websockifyPort = 0
     @Option(help: "Seconds per measurement.") var duration = 3.0
+    @Option(help: "Rounds, each over every case in turn: the ratios are the median of the rounds' (this machine's noise moves whole rounds).")
+    var rounds = 3
     @Option(help: "Sealed bytes per bulk record.") var recordSize = 16384
     @Option(help: "Which cases, comma-separated.") var cases = "direct,nginx,broker-tcp,websockify,broker-ws"
     @Option(help: "Which measurements, comma-separated (bulk, rtt): for profiling one of them.") var workloads = "bulk,rtt"
@@ -61,15 +63,99 @@ struct Relay: ParsableCommand {
     struct Output: Codable {
         var recordBytes: Int
         var secondsPerMeasurement: Double
+        /// The last round's figures.
+        var cases: [CaseResult]
+        /// The median over the rounds of each round's ratio.
+        var ratios: [String: [String: Double]]
+        var rounds: [Round]
+    }
+
+    struct Round: Codable {
         var cases: [CaseResult]
         var ratios: [String: [String: Double]]
     }
 
+    static let ratioPairs = [("broker-tcp", "nginx"), ("broker-ws", "websockify"), ("nginx", "direct"), ("broker-tcp", "direct")]
+    static let ratioKeys = ["endUserToAgent", "agentToEndUser", "roundTripsPerSecond", "p50Latency", "p99Latency"]
+
     func run() throws {
+        guard rounds >= 1 else { throw ValidationError("--rounds must be at least 1") }
         let listener = try Listener(port: sinkPort)
         defer { listener.close() }
-        var results: [CaseResult] = []
         var counter: UInt64 = 1_000_000
+        var done: [Round] = []
+        for round in 1...rounds {
+            if rounds > 1 { print("round \(round) of \(rounds)") }
+            let results = try runCases(listener: listener, round: round, counter: &counter)
+            done.append(Round(cases: results, ratios: Self.ratios(results)))
+            if round < rounds { print("") }
+        }
+        var ratios: [String: [String: Double]] = [:]
+        for (a, b) in Self.ratioPairs {
+            let key = "\(a)/\(b)"
+            let each = done.compactMap { $0.ratios[key] }
+            guard !each.isEmpty else { continue }
+            ratios[key] = Dictionary(uniqueKeysWithValues: Self.ratioKeys.map { k in (k, median(each.map { $0[k]! })) })
+        }
+        let results = done.last!.cases
+
+        print("")
+        print("Relay of one session, \(recordSize)-byte records for bulk, 64-byte records for round trips, \(fmt(duration)) s each"
+              + (rounds > 1 ? "; round \(rounds) of \(rounds)" : ""))
+        print(pad("case", 12) + pad("transport", 11) + pad("EU->A MB/s", 12, right: true) + pad("A->EU MB/s", 12, right: true)
+              + pad("RT/s", 10, right: true) + pad("p50 us", 9, right: true) + pad("p99 us", 9, right: true) + pad("complete", 10, right: true))
+        for r in results {
+            print(pad(r.name, 12) + pad(r.transport, 11) + pad(fmt(r.endUserToAgent.megabytesPerSecond), 12, right: true)
+                  + pad(fmt(r.agentToEndUser.megabytesPerSecond), 12, right: true) + pad(fmt(r.roundTrips.perSecond, 0), 10, right: true)
+                  + pad(fmt(r.roundTrips.p50Microseconds), 9, right: true) + pad(fmt(r.roundTrips.p99Microseconds), 9, right: true)
+                  + pad(r.endUserToAgent.complete && r.agentToEndUser.complete ? "yes" : "no", 10, right: true))
+        }
+        print("")
+        print("Ratios, each the median of \(rounds) rounds' (min-max after it); throughput and round trips/s: higher is better for the "
+              + "first; latency: lower is better")
+        print(pad("ratio", 22) + pad("EU->A", 18, right: true) + pad("A->EU", 18, right: true) + pad("RT/s", 18, right: true)
+              + pad("p50", 18, right: true) + pad("p99", 18, right: true))
+        for (a, b) in Self.ratioPairs {
+            let key = "\(a)/\(b)"
+            guard let r = ratios[key] else { continue }
+            let each = done.compactMap { $0.ratios[key] }
+            var line = pad(key, 22)
+            for k in Self.ratioKeys {
+                let values = each.map { $0[k]! }
+                let spread = rounds > 1 ? " (\(fmt(values.min()!, 2))-\(fmt(values.max()!, 2)))" : ""
+                line += pad(fmt(r[k]!, 2) + spread, 18, right: true)
+            }
+            print(line)
+        }
+        try writeJSON(Output(recordBytes: recordSize, secondsPerMeasurement: duration, cases: results, ratios: ratios, rounds: done), to: json)
+    }
+
+    private func median(_ values: [Double]) -> Double {
+        let sorted = values.sorted()
+        let middle = sorted.count / 2
+        return sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
+    }
+
+    /// Each round's ratios of the pairs compared.
+    static func ratios(_ results: [CaseResult]) -> [String: [String: Double]] {
+        func find(_ n: String) -> CaseResult? { results.first { $0.name == n } }
+        var ratios: [String: [String: Double]] = [:]
+        for (a, b) in ratioPairs {
+            guard let x = find(a), let y = find(b) else { continue }
+            ratios["\(a)/\(b)"] = [
+                "endUserToAgent": x.endUserToAgent.megabytesPerSecond / y.endUserToAgent.megabytesPerSecond,
+                "agentToEndUser": x.agentToEndUser.megabytesPerSecond / y.agentToEndUser.megabytesPerSecond,
+                "roundTripsPerSecond": x.roundTrips.perSecond / y.roundTrips.perSecond,
+                "p50Latency": x.roundTrips.p50Microseconds / y.roundTrips.p50Microseconds,
+                "p99Latency": x.roundTrips.p99Microseconds / y.roundTrips.p99Microseconds,
+            ]
+        }
+        return ratios
+    }
+
+    /// One round: every case in turn, a fresh pair of connections each.
+    private func runCases(listener: Listener, round: Int, counter: inout UInt64) throws -> [CaseResult] {
+        var results: [CaseResult] = []
         for name in cases.split(separator: ",").map(String.init) {
             // (end user side, agent side): for the proxies the client is the "end user", the sink the "agent".
             let pair: (Endpoint, Endpoint)
@@ -91,7 +177,9 @@ struct Relay: ParsableCommand {
                 pair = (client, Endpoint(try listener.accept(timeoutMs: 5000), webSocket: false, name: "sink"))
             case "broker-tcp":
                 transport = "tcp"
-                let s = try pairSession(webSocket: false, port: protocolPort, token: token, credential: .connectionID(connectionID))
+                // A connection ID is spent by its join: later rounds join with the personal link.
+                let s = try pairSession(webSocket: false, port: protocolPort, token: token,
+                                        credential: round == 1 ? .connectionID(connectionID) : .link(link))
                 pair = (s.endUser, s.agent)
             case "broker-ws":
                 transport = "websocket"
@@ -117,45 +205,7 @@ struct Relay: ParsableCommand {
                   + "\(fmt(rt.perSecond, 0)) round trips/s (p50 \(fmt(rt.p50Microseconds)) us, p99 \(fmt(rt.p99Microseconds)) us)")
             results.append(r)
         }
-
-        func find(_ n: String) -> CaseResult? { results.first { $0.name == n } }
-        var ratios: [String: [String: Double]] = [:]
-        func ratio(_ a: String, _ b: String) {
-            guard let x = find(a), let y = find(b) else { return }
-            ratios["\(a)/\(b)"] = [
-                "endUserToAgent": x.endUserToAgent.megabytesPerSecond / y.endUserToAgent.megabytesPerSecond,
-                "agentToEndUser": x.agentToEndUser.megabytesPerSecond / y.agentToEndUser.megabytesPerSecond,
-                "roundTripsPerSecond": x.roundTrips.perSecond / y.roundTrips.perSecond,
-                "p50Latency": x.roundTrips.p50Microseconds / y.roundTrips.p50Microseconds,
-                "p99Latency": x.roundTrips.p99Microseconds / y.roundTrips.p99Microseconds,
-            ]
-        }
-        ratio("broker-tcp", "nginx")
-        ratio("broker-ws", "websockify")
-        ratio("nginx", "direct")
-        ratio("broker-tcp", "direct")
-
-        print("")
-        print("Relay of one session, \(recordSize)-byte records for bulk, 64-byte records for round trips, \(fmt(duration)) s each")
-        print(pad("case", 12) + pad("transport", 11) + pad("EU->A MB/s", 12, right: true) + pad("A->EU MB/s", 12, right: true)
-              + pad("RT/s", 10, right: true) + pad("p50 us", 9, right: true) + pad("p99 us", 9, right: true) + pad("complete", 10, right: true))
-        for r in results {
-            print(pad(r.name, 12) + pad(r.transport, 11) + pad(fmt(r.endUserToAgent.megabytesPerSecond), 12, right: true)
-                  + pad(fmt(r.agentToEndUser.megabytesPerSecond), 12, right: true) + pad(fmt(r.roundTrips.perSecond, 0), 10, right: true)
-                  + pad(fmt(r.roundTrips.p50Microseconds), 9, right: true) + pad(fmt(r.roundTrips.p99Microseconds), 9, right: true)
-                  + pad(r.endUserToAgent.complete && r.agentToEndUser.complete ? "yes" : "no", 10, right: true))
-        }
-        print("")
-        print("Ratios (throughput and round trips/s: higher is better for the first; latency: lower is better)")
-        print(pad("ratio", 22) + pad("EU->A", 8, right: true) + pad("A->EU", 8, right: true) + pad("RT/s", 8, right: true)
-              + pad("p50", 8, right: true) + pad("p99", 8, right: true))
-        for key in ["broker-tcp/nginx", "broker-ws/websockify", "nginx/direct", "broker-tcp/direct"] {
-            guard let r = ratios[key] else { continue }
-            print(pad(key, 22) + pad(fmt(r["endUserToAgent"]!, 2), 8, right: true) + pad(fmt(r["agentToEndUser"]!, 2), 8, right: true)
-                  + pad(fmt(r["roundTripsPerSecond"]!, 2), 8, right: true) + pad(fmt(r["p50Latency"]!, 2), 8, right: true)
-                  + pad(fmt(r["p99Latency"]!, 2), 8, right: true))
-        }
-        try writeJSON(Output(recordBytes: recordSize, secondsPerMeasurement: duration, cases: results, ratios: ratios), to: json)
+        return results
     }
 }
 

@@ -7,14 +7,15 @@
 # Installs nginx, libnginx-mod-stream and websockify with apt-get if missing, builds release, and stops
 # every process it started on exit. Tables on stdout; the JSON summary's path is printed last.
 #
-#   Benchmarks/BrokerBench/run.sh [--duration S] [--idle N] [--agents N] [--joins N] [--only relay,idle,lobby] [--no-build]
+#   Benchmarks/BrokerBench/run.sh [--duration S] [--rounds N] [--idle N] [--agents N] [--joins N] [--only relay,idle,lobby] [--no-build]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-DURATION=3 IDLE=10000 AGENTS=1000 JOINS=200 ONLY=relay,idle,lobby BUILD=1
+DURATION=3 ROUNDS=3 IDLE=10000 AGENTS=1000 JOINS=200 ONLY=relay,idle,lobby BUILD=1
 while [ $# -gt 0 ]; do
     case "$1" in
         --duration) DURATION=$2; shift 2 ;;
+        --rounds) ROUNDS=$2; shift 2 ;;
         --idle) IDLE=$2; shift 2 ;;
         --agents) AGENTS=$2; shift 2 ;;
         --joins) JOINS=$2; shift 2 ;;
@@ -153,9 +154,9 @@ if wants relay; then
     start_broker relay
     CODE=$(curl -sf -X POST "http://127.0.0.1:$HTTP_PORT/api/v1/connection-ids" -H 'content-type: application/json' \
         -H "Authorization: Bearer $TOKEN" -d '{}' | jq -r .code)
-    timeout 120 "$BENCH" relay --protocol-port "$PROTO_PORT" --http-port "$HTTP_PORT" --token="$TOKEN" \
+    timeout $((60 + 60 * ROUNDS)) "$BENCH" relay --protocol-port "$PROTO_PORT" --http-port "$HTTP_PORT" --token="$TOKEN" \
         --connection-id "$CODE" --link "$LINK" --sink-port "$SINK_PORT" --nginx-port "$NGINX_PORT" \
-        --websockify-port "$WSFY_PORT" --duration "$DURATION" --json "$WORK/relay.json"
+        --websockify-port "$WSFY_PORT" --duration "$DURATION" --rounds "$ROUNDS" --json "$WORK/relay.json"
     RELAY_JSON="$WORK/relay.json"
     stop_broker
     kill -TERM -- "-$WSFY_PID" 2>/dev/null || true
