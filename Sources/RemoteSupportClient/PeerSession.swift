@@ -131,9 +131,16 @@ public final class PeerSession<Peer: PeerConnection>: @unchecked Sendable {
                     if lock.withLock({ peer.isClosed }) { break }
                 }
             } catch {}
-            // What the state machine still holds (a close frame) goes out before the transport ends.
-            let last = lock.withLock { peer.takeOutput() }
-            if !last.isEmpty { try? await write(last) }
+            // What the state machine still holds (a session's end, its close frame) goes out before the
+            // transport ends, by the writer, in order: it may be writing what it took already, and
+            // cancelling it then lost the end (the broker saw the connection drop, and the other side heard
+            // peer-away instead of the session's end). It stops once closed; a peer that does not read
+            // gets 2 s.
+            if lock.withLock({ peer.isClosed }) {
+                wake.yield()
+                group.addTask { try? await Task.sleep(for: .seconds(2)) }
+                _ = await group.next()
+            }
             group.cancelAll()
         }
     }
