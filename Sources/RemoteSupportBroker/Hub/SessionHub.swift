@@ -106,40 +106,36 @@ public final class SessionHub: Sendable {
     /// Every link's state, a line each, for tests and diagnostics.
     var diagnostics: String { state.withLock { Array($0.links.values) }.map(\.diagnostics).joined(separator: "\n") }
 
-    /// Serves one link until its transport ends: reads, handles events in order, and writes with a writer
-    /// task (`inbound` yields received bytes; a thrown error ends the connection as lost). For transports
-    /// with an async API (WebSocket); TCP is served by `PeerChannelHandler` on its event loop.
-    func serve(_ link: PeerLink, inbound: some AsyncSequence<ByteBuffer, any Error>, writer: some AsyncWritingTransport) async {
+    /// Serves one link until its transport ends: reads and handles events in order (`inbound` yields
+    /// received bytes; a thrown error ends the connection as lost). For transports read with an async API
+    /// (WebSocket); TCP is served by `PeerChannelHandler` on its event loop. Writing is the transport's.
+    func serve(_ link: PeerLink, inbound: some AsyncSequence<ByteBuffer, any Error>) async {
         attach(link)
         let allocator = ByteBufferAllocator()
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { await self.write(link, to: writer) }
-            do {
-                for try await bytes in inbound {
-                    let now = monotonicMilliseconds()
-                    // The relay's fast path (see PeerChannelHandler): a whole record frame goes to the other
-                    // side's outbox as it came.
-                    if let partner = link.partner,
-                       bytes.withUnsafeReadableBytes({ raw in link.withConnection { $0.takeRecordFrame(raw, now: now) } }) == bytes.readableBytes {
-                        if partner.forward([bytes], allocator: allocator) {
-                            metrics.relayed(bytes: bytes.readableBytes, toAgent: partner.isAgent)
-                        }
-                        await partner.waitForRoom()
-                        continue
+        do {
+            for try await bytes in inbound {
+                let now = monotonicMilliseconds()
+                // The relay's fast path (see PeerChannelHandler): a whole record frame goes to the other
+                // side's outbox as it came.
+                if let partner = link.partner,
+                   bytes.withUnsafeReadableBytes({ raw in link.withConnection { $0.takeRecordFrame(raw, now: now) } }) == bytes.readableBytes {
+                    if partner.forward([bytes], allocator: allocator) {
+                        metrics.relayed(bytes: bytes.readableBytes, toAgent: partner.isAgent)
                     }
-                    let events = bytes.withUnsafeReadableBytes { link.receive($0, now: now) }
-                    for e in events { await handle(e, from: link) }
-                    // Backpressure: do not read more while the other side cannot take it.
-                    if let partner = link.partner { await partner.waitForRoom() }
+                    await partner.waitForRoom()
+                    continue
                 }
-            } catch {
-                logger.debug("connection \(link.id) read ended: \(error)")
+                let events = bytes.withUnsafeReadableBytes { link.receive($0, now: now) }
+                for e in events { await handle(e, from: link) }
+                // Backpressure: do not read more while the other side cannot take it.
+                if let partner = link.partner { await partner.waitForRoom() }
             }
-            link.withConnection { $0.connectionLost() }
-            for e in link.pendingEvents() { await handle(e, from: link) }
-            link.transportDidClose()
-            await group.waitForAll()
+        } catch {
+            logger.debug("connection \(link.id) read ended: \(error)")
         }
+        link.withConnection { $0.connectionLost() }
+        for e in link.pendingEvents() { await handle(e, from: link) }
+        link.transportDidClose()
         detach(link)
     }
 
@@ -148,29 +144,6 @@ public final class SessionHub: Sendable {
 
     /// A link's transport is gone and its last events handled: forgotten.
     func detach(_ link: PeerLink) { state.withLock { _ = $0.links.removeValue(forKey: link.id) } }
-
-    /// The link's writer: the one task that writes to its transport.
-    private func write(_ link: PeerLink, to transport: some AsyncWritingTransport) async {
-        let allocator = ByteBufferAllocator()
-        for await _ in link.wakes {
-            while true {
-                let (buffers, bytes, closed) = link.takeOutbox(allocator: allocator)
-                do {
-                    for buffer in buffers { try await transport.write(buffer) }
-                } catch {
-                    link.wrote(bytes)
-                    transport.abort()
-                    return
-                }
-                link.wrote(bytes)
-                if closed {
-                    await transport.finish()
-                    return
-                }
-                if buffers.isEmpty { break }
-            }
-        }
-    }
 
     // MARK: Events
 

@@ -193,7 +193,7 @@ final class PeerChannelHandler: ChannelDuplexHandler, @unchecked Sendable {
 }
 
 /// The TCP transport: the handler writes on its loop; abort closes the channel from anywhere.
-struct ChannelTransport: DirectWritingTransport {
+struct ChannelTransport: PeerTransport {
     let handler: PeerChannelHandler
     let channel: any Channel
 

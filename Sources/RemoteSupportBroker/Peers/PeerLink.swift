@@ -6,8 +6,8 @@ import NIOConcurrencyHelpers
 /// The broker's side of one peer's transport connection: its `BrokerConnection` (the protocol state
 /// machine) behind a lock, what the hub knows about the peer, its outbox, and the backpressure signal.
 ///
-/// A TCP link is served on its channel's event loop (`PeerChannelHandler`); a WebSocket link by a reader
-/// and a writer task (`SessionHub.serve`). Others push into it: the partner relays or forwards records,
+/// Its transport writes on the channel's event loop when told output is ready. A TCP link also reads
+/// there (`PeerChannelHandler`); a WebSocket link reads in a task (`SessionHub.serve`). Others push into it: the partner relays or forwards records,
 /// the hub sends lobby entries and consent requests. Backpressure: after each read the partner waits
 /// (`whenRoom` / `waitForRoom`) while this link holds more than `outputCap` bytes not yet written, so a
 /// stalled viewer stops the reads from the end user instead of growing memory.
@@ -20,11 +20,7 @@ public final class PeerLink: Sendable {
     /// cookie (`WebSocketLogin`): an `authenticate` with an empty token uses it.
     let browserToken: String?
     let transport: any PeerTransport
-    /// The transport, when it writes on its own loop (TCP): told directly, without a cast per wake.
-    private let direct: (any DirectWritingTransport)?
     private let state: NIOLockedValueBox<State>
-    private let wake: AsyncStream<Void>.Continuation
-    let wakes: AsyncStream<Void>
 
     /// Only touched under `state`'s lock.
     struct State: @unchecked Sendable {
@@ -58,14 +54,12 @@ public final class PeerLink: Sendable {
         self.id = id
         self.browserToken = browserToken
         self.transport = transport
-        direct = transport as? any DirectWritingTransport
         self.address = address
         self.outputCap = outputCap
         state = NIOLockedValueBox(State(connection: BrokerConnection(options: options, now: now)))
-        (wakes, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
     }
 
-    /// Runs `body` on the state machine under the lock; wakes the writer afterwards if it has output.
+    /// Runs `body` on the state machine under the lock; tells the transport afterwards if it has output.
     @discardableResult
     func withConnection<T>(_ body: (BrokerConnection) throws -> T) rethrows -> T {
         let (result, hasOutput) = try state.withLockedValue { s in
@@ -183,9 +177,9 @@ public final class PeerLink: Sendable {
         }
     }
 
-    /// Wakes the writer (after something was queued from outside `withConnection`).
+    /// Tells the transport output is ready (after something was queued from outside `withConnection`).
     func wakeWriter() {
-        if let direct { direct.outputReady() } else { wake.yield() }
+        transport.outputReady()
     }
 
     /// The transport is gone: nothing will be written any more; readers waiting for room go on.
@@ -196,7 +190,6 @@ public final class PeerLink: Sendable {
             return s.roomCallbacks
         }
         for c in callbacks { c() }
-        wake.finish()
     }
 
     // MARK: Timers

@@ -1,21 +1,11 @@
 import NIOCore
 
-/// How a peer's bytes leave the broker. `abort` may be called from anywhere.
+/// How a peer's bytes leave the broker: the transport writes on its channel's event loop when told output
+/// is ready, with no task of its own, so a relayed record goes from one channel's loop to the other's in
+/// one hop. TCP (`PeerChannelHandler`) and WebSocket (`WebSocketTransport`) both work this way.
 protocol PeerTransport: Sendable {
-    /// Drops the transport now (a peer that stopped reading cannot be told anything more).
-    func abort()
-}
-
-/// A transport written by the link's writer task (`SessionHub.serve`): WebSocket messages.
-protocol AsyncWritingTransport: PeerTransport {
-    /// Writes whole frames, suspending while the transport is not writable.
-    func write(_ buffer: ByteBuffer) async throws
-    /// Closes after what was written (a graceful end).
-    func finish() async
-}
-
-/// A transport that writes on its own event loop when told output is ready, with no task of its own:
-/// TCP (`PeerChannelHandler`), where a relayed record goes from one channel's loop to the other's in one hop.
-protocol DirectWritingTransport: PeerTransport {
+    /// From any thread: output waits in the link; take it and write it on the loop (once per burst).
     func outputReady()
+    /// Drops the transport now (a peer that stopped reading cannot be told anything more). From anywhere.
+    func abort()
 }

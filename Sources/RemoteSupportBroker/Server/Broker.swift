@@ -99,7 +99,9 @@ public enum Broker {
                 }
                 return buffer
             }
-            await hub.serve(link, inbound: frames, writer: transport)
+            transport.attach(link)
+            await hub.serve(link, inbound: frames)
+            transport.detach()
         }
         let wsConfiguration = WebSocketServerConfiguration(maxFrameSize: maximumMessage, autoPing: .disabled)
         var server = HTTPServerBuilder.http1WebSocketUpgrade(webSocketRouter: wsRouter,
