@@ -166,6 +166,18 @@ struct SessionRelayTests {
         try await broker.stop()
     }
 
+    /// Both sides send their hello at once (PROTOCOL.md section 5): a peer that says nothing until it has
+    /// the broker's hello gets it, over TCP and over WebSocket (before the handshake timeout, here an hour,
+    /// would end the connection).
+    @Test(arguments: [EndUser.Transport.tcp, .webSocket])
+    func theBrokerSaysHelloWithoutWaiting(_ transport: EndUser.Transport) async throws {
+        let broker = try await TestBroker.start { $0.hub.connection.handshakeTimeout = 3_600_000 }
+        let frame = try await SilentPeer.firstFrame(transport, port: broker.port(for: transport))
+        guard case .hello(let hello) = try ControlMessage(frame: frame) else { throw Failure("the first frame is \(frame.type)") }
+        #expect(hello.role == .broker)
+        try await broker.stop()
+    }
+
     @Test func badCredentialsAreRefused() async throws {
         let broker = try await TestBroker.start()
         let endUser = EndUser(EndUserConnection(now: EndUser.now()))

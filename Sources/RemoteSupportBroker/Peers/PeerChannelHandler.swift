@@ -45,6 +45,9 @@ final class PeerChannelHandler: ChannelDuplexHandler, @unchecked Sendable {
         self.link = link
         hub.attach(link)
         context.fireChannelActive()
+        // The hello the state machine queued goes out now, not after the peer's first bytes: both sides
+        // send theirs at once (PROTOCOL.md section 5), and a peer may wait for the broker's.
+        link.wakeWriter()
     }
 
     func channelInactive(context: ChannelHandlerContext) {
