@@ -76,7 +76,14 @@ struct Relay: ParsableCommand {
     }
 
     static let ratioPairs = [("broker-tcp", "nginx"), ("broker-ws", "websockify"), ("nginx", "direct"), ("broker-tcp", "direct")]
-    static let ratioKeys = ["endUserToAgent", "agentToEndUser", "roundTripsPerSecond", "p50Latency", "p99Latency"]
+    /// What each ratio divides, by its key in the JSON.
+    static let measures: [(key: String, value: @Sendable (CaseResult) -> Double)] = [
+        ("endUserToAgent", { $0.endUserToAgent.megabytesPerSecond }),
+        ("agentToEndUser", { $0.agentToEndUser.megabytesPerSecond }),
+        ("roundTripsPerSecond", { $0.roundTrips.perSecond }),
+        ("p50Latency", { $0.roundTrips.p50Microseconds }),
+        ("p99Latency", { $0.roundTrips.p99Microseconds }),
+    ]
 
     func run() throws {
         guard rounds >= 1 else { throw ValidationError("--rounds must be at least 1") }
@@ -95,7 +102,7 @@ struct Relay: ParsableCommand {
             let key = "\(a)/\(b)"
             let each = done.compactMap { $0.ratios[key] }
             guard !each.isEmpty else { continue }
-            ratios[key] = Dictionary(uniqueKeysWithValues: Self.ratioKeys.map { k in (k, median(each.map { $0[k]! })) })
+            ratios[key] = Dictionary(uniqueKeysWithValues: Self.measures.map { m in (m.key, median(each.map { $0[m.key]! })) })
         }
         let results = done.last!.cases
 
@@ -120,7 +127,7 @@ struct Relay: ParsableCommand {
             guard let r = ratios[key] else { continue }
             let each = done.compactMap { $0.ratios[key] }
             var line = pad(key, 22)
-            for k in Self.ratioKeys {
+            for k in Self.measures.map(\.key) {
                 let values = each.map { $0[k]! }
                 let spread = rounds > 1 ? " (\(fmt(values.min()!, 2))-\(fmt(values.max()!, 2)))" : ""
                 line += pad(fmt(r[k]!, 2) + spread, 18, right: true)
@@ -142,13 +149,7 @@ struct Relay: ParsableCommand {
         var ratios: [String: [String: Double]] = [:]
         for (a, b) in ratioPairs {
             guard let x = find(a), let y = find(b) else { continue }
-            ratios["\(a)/\(b)"] = [
-                "endUserToAgent": x.endUserToAgent.megabytesPerSecond / y.endUserToAgent.megabytesPerSecond,
-                "agentToEndUser": x.agentToEndUser.megabytesPerSecond / y.agentToEndUser.megabytesPerSecond,
-                "roundTripsPerSecond": x.roundTrips.perSecond / y.roundTrips.perSecond,
-                "p50Latency": x.roundTrips.p50Microseconds / y.roundTrips.p50Microseconds,
-                "p99Latency": x.roundTrips.p99Microseconds / y.roundTrips.p99Microseconds,
-            ]
+            ratios["\(a)/\(b)"] = Dictionary(uniqueKeysWithValues: measures.map { ($0.key, $0.value(x) / $0.value(y)) })
         }
         return ratios
     }

@@ -7,10 +7,11 @@ import NIOConcurrencyHelpers
 /// machine) behind a lock, what the hub knows about the peer, its outbox, and the backpressure signal.
 ///
 /// Its transport writes on the channel's event loop when told output is ready. A TCP link also reads
-/// there (`PeerChannelHandler`); a WebSocket link reads in a task (`SessionHub.serve`). Others push into it: the partner relays or forwards records,
-/// the hub sends lobby entries and consent requests. Backpressure: after each read the partner waits
-/// (`whenRoom` / `waitForRoom`) while this link holds more than `outputCap` bytes not yet written, so a
-/// stalled viewer stops the reads from the end user instead of growing memory.
+/// there (`PeerChannelHandler`); a WebSocket link reads in a task (`SessionHub.serve`). Others push into
+/// it: the partner relays or forwards records, the hub sends lobby entries and consent requests.
+/// Backpressure: after each read the partner waits (`whenRoom` / `waitForRoom`) while this link holds more
+/// than `outputCap` bytes not yet written, so a stalled viewer stops the reads from the end user instead of
+/// growing memory.
 public final class PeerLink: Sendable {
     public let id: Int
     /// The address the transport came from (for audit, limits and logs).

@@ -12,8 +12,8 @@ enum SilentPeer {
     /// The first whole frame the broker sends on a new connection (`timeout` is a hang guard).
     static func firstFrame(_ transport: ProtocolClient<EndUserConnection>.Transport, port: Int,
                            timeout: Duration = .seconds(60)) async throws -> Frame {
-        let bytes = try await withThrowingTaskGroup(of: [UInt8].self) { group in
-            group.addTask { try await firstBytes(transport, port: port) }
+        try await withThrowingTaskGroup(of: Frame.self) { group in
+            group.addTask { try await read(transport, port: port) }
             group.addTask {
                 try await Task.sleep(for: timeout)
                 throw NothingHeard()
@@ -21,12 +21,11 @@ enum SilentPeer {
             defer { group.cancelAll() }
             return try await group.next()!
         }
-        guard bytes.count >= Frame.headerSize else { throw NothingHeard() }
-        return Frame(FrameType(rawValue: bytes[4]), flags: bytes[5], payload: Array(bytes[Frame.headerSize...]))
     }
 
-    /// The bytes of the first frame: a whole WebSocket message, or what TCP brings until a frame is whole.
-    private static func firstBytes(_ transport: ProtocolClient<EndUserConnection>.Transport, port: Int) async throws -> [UInt8] {
+    /// Reads until a frame is whole: TCP bytes as they come, or the first WebSocket message.
+    private static func read(_ transport: ProtocolClient<EndUserConnection>.Transport, port: Int) async throws -> Frame {
+        var decoder = FrameDecoder()
         switch transport {
         case .tcp:
             let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
@@ -34,36 +33,27 @@ enum SilentPeer {
                     channel.eventLoop.makeCompletedFuture { try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel) }
                 }
             return try await channel.executeThenClose { inbound, _ in
-                var bytes: [UInt8] = []
                 for try await buffer in inbound {
-                    bytes += buffer.readableBytesView
-                    if bytes.count >= 4 {
-                        let length = Int(bytes[0]) << 24 | Int(bytes[1]) << 16 | Int(bytes[2]) << 8 | Int(bytes[3])
-                        if bytes.count >= 4 + length { return Array(bytes[..<(4 + length)]) }
-                    }
+                    decoder.receive(buffer.readableBytesView)
+                    if let frame = try decoder.next() { return frame }
                 }
-                return bytes
+                throw NothingHeard()
             }
         case .webSocket:
-            let first = FirstMessage()
+            let first = NIOLockedValueBox<[UInt8]>([])
             let client = WebSocketClient(url: "ws://127.0.0.1:\(port)/ws", configuration: .init(maxFrameSize: 1 << 20),
                                          logger: Logger(label: "silent-peer")) { inbound, _, _ in
                 for try await message in inbound.messages(maxSize: 1 << 20) {
                     if case .binary(let buffer) = message {
-                        first.set(Array(buffer.readableBytesView))
+                        first.withLockedValue { $0 = Array(buffer.readableBytesView) }
                         return
                     }
                 }
             }
             _ = try await client.run()
-            return first.get()
+            decoder.receive(first.withLockedValue { $0 })
+            guard let frame = try decoder.next() else { throw NothingHeard() }
+            return frame
         }
     }
-}
-
-/// The first message, handed out of the WebSocket client's handler.
-private final class FirstMessage: Sendable {
-    private let box = NIOLockedValueBox<[UInt8]>([])
-    func set(_ bytes: [UInt8]) { box.withLockedValue { $0 = bytes } }
-    func get() -> [UInt8] { box.withLockedValue { $0 } }
 }
