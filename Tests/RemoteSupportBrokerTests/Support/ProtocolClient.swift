@@ -17,7 +17,10 @@ final class ProtocolClient<Peer: PeerConnection>: @unchecked Sendable {
     let peer: Peer
     private let lock = NIOLock()
     private var events: [ProtocolEvent] = []
-    private var waiters: [(predicate: @Sendable (ProtocolEvent) -> Bool, continuation: CheckedContinuation<ProtocolEvent, any Error>)] = []
+    private var waiters: [(id: Int, predicate: @Sendable (ProtocolEvent) -> Bool, continuation: CheckedContinuation<ProtocolEvent, any Error>)] = []
+    private var nextWaiterID = 0
+    /// Waits whose time ran out before they began waiting.
+    private var expired: Set<Int> = []
     private let wake: AsyncStream<Void>.Continuation
     private let wakes: AsyncStream<Void>
     private var task: Task<Void, Never>?
@@ -166,27 +169,39 @@ final class ProtocolClient<Peer: PeerConnection>: @unchecked Sendable {
     /// The first event (already received or coming) that matches; earlier events are kept. Fails after
     /// `timeout` (a hang guard, not a timing assertion) or when the connection ends first.
     func next(timeout: Duration = .seconds(60), where predicate: @escaping @Sendable (ProtocolEvent) -> Bool) async throws -> ProtocolEvent {
-        try await withThrowingTaskGroup(of: ProtocolEvent.self) { group in
-            group.addTask {
-                try await withCheckedThrowingContinuation { continuation in
-                    self.lock.withLock {
-                        if let i = self.events.firstIndex(where: predicate) {
-                            continuation.resume(returning: self.events.remove(at: i))
-                        } else if self.finished {
-                            continuation.resume(throwing: ClientError.disconnected(self.events.map { "\($0)" }))
-                        } else {
-                            self.waiters.append((predicate, continuation))
-                        }
-                    }
+        let id = lock.withLock { () -> Int in
+            nextWaiterID += 1
+            return nextWaiterID
+        }
+        // The timer fails the wait itself: a continuation nobody resumes would hold the test forever.
+        let timer = Task {
+            try await Task.sleep(for: timeout)
+            self.expire(id)
+        }
+        defer { timer.cancel() }
+        return try await withCheckedThrowingContinuation { continuation in
+            lock.withLock {
+                if let i = events.firstIndex(where: predicate) {
+                    continuation.resume(returning: events.remove(at: i))
+                } else if finished {
+                    continuation.resume(throwing: ClientError.disconnected(events.map { "\($0)" }))
+                } else if expired.remove(id) != nil {
+                    continuation.resume(throwing: ClientError.timedOut(events.map { "\($0)" }))
+                } else {
+                    waiters.append((id, predicate, continuation))
                 }
             }
-            group.addTask {
-                try await Task.sleep(for: timeout)
-                throw ClientError.timedOut(self.lock.withLock { self.events.map { "\($0)" } })
+        }
+    }
+
+    /// The wait `id` timed out: it fails now (or as soon as it starts waiting).
+    private func expire(_ id: Int) {
+        lock.withLock {
+            guard let i = waiters.firstIndex(where: { $0.id == id }) else {
+                expired.insert(id)
+                return
             }
-            defer { group.cancelAll() }
-            let event = try await group.next()!
-            return event
+            waiters.remove(at: i).continuation.resume(throwing: ClientError.timedOut(events.map { "\($0)" }))
         }
     }
 
