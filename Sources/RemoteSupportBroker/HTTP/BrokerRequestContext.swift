@@ -1,17 +1,14 @@
 import Hummingbird
-import HummingbirdWebSocket
 import NIOCore
 
-/// The request context of every route: the WebSocket upgrade slot, the peer's address (for audit and
-/// rate limits) and a small upload cap (no API body is large).
-public struct BrokerRequestContext: RequestContext, WebSocketRequestContext, RemoteAddressRequestContext {
+/// The request context of every route: the peer's address (for audit and rate limits) and a small upload
+/// cap (no API body is large).
+public struct BrokerRequestContext: RequestContext, RemoteAddressRequestContext {
     public var coreContext: CoreRequestContextStorage
-    public let webSocket: WebSocketHandlerReference<Self>
     public let channel: any Channel
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
-        webSocket = .init()
         channel = source.channel
     }
 

@@ -1,5 +1,5 @@
-import HTTPTypes
 import Hummingbird
+import NIOHTTP1
 import RemoteSupportCore
 
 /// The console's viewer speaks the protocol over `/ws` as an agent, but its script cannot read the
@@ -8,13 +8,13 @@ import RemoteSupportCore
 /// WebSocket is not bound by the same-origin policy, so without the Origin check another site's page
 /// could use a visitor's login (cross-site WebSocket hijacking; SameSite=Strict is the second guard).
 enum WebSocketLogin {
-    /// The login token to use for an empty `authenticate`, or nil.
-    static func browserToken(_ request: Request, publicURL: PublicURL) -> String? {
+    /// The login token to use for an empty `authenticate`, or nil, from the upgrade request's headers.
+    static func browserToken(_ headers: HTTPHeaders, publicURL: PublicURL) -> String? {
         // A browser sends exactly one Origin, which its pages cannot change.
-        let origins = request.headers[values: .origin]
-        guard let token = request.cookies[APIRoutes.cookieName]?.value, !token.isEmpty, origins.count == 1,
+        let origins = headers["origin"]
+        guard let token = Cookies(from: headers["cookie"])[APIRoutes.cookieName]?.value, !token.isEmpty, origins.count == 1,
               let origin = origins.first?.lowercased() else { return nil }
-        return isOwn(origin: origin, publicURL: publicURL.value, host: request.head.authority) ? token : nil
+        return isOwn(origin: origin, publicURL: publicURL.value, host: headers.first(name: "host")) ? token : nil
     }
 
     /// Whether `origin` (scheme://host[:port]) is the public URL's, or the host the request was sent to.

@@ -9,8 +9,8 @@ import Synchronization
 /// calls (`SupportDesk`) and answers on the connections involved (PROTOCOL.md 16.4, "Pairing"; 13, "Broker
 /// side"). Live sessions are kept in memory (with their resume tokens); their durable record is the store.
 ///
-/// Each link's events are handled by its own reader task, in order (store calls are awaited in between,
-/// so a `consent` is paired before the `start` record behind it is relayed). The hub's lock guards the
+/// Each link's events are handled in order (its `PeerChannelHandler` pauses reading while a store call is
+/// awaited, so a `consent` is paired before the `start` record behind it is relayed). The hub's lock guards the
 /// session table and the lobby subscribers; link locks are taken inside it, never the other way round.
 public final class SessionHub: Sendable {
     public struct Settings: Sendable {
@@ -105,39 +105,6 @@ public final class SessionHub: Sendable {
 
     /// Every link's state, a line each, for tests and diagnostics.
     var diagnostics: String { state.withLock { Array($0.links.values) }.map(\.diagnostics).joined(separator: "\n") }
-
-    /// Serves one link until its transport ends: reads and handles events in order (`inbound` yields
-    /// received bytes; a thrown error ends the connection as lost). For transports read with an async API
-    /// (WebSocket); TCP is served by `PeerChannelHandler` on its event loop. Writing is the transport's.
-    func serve(_ link: PeerLink, inbound: some AsyncSequence<ByteBuffer, any Error>) async {
-        attach(link)
-        let allocator = ByteBufferAllocator()
-        do {
-            for try await bytes in inbound {
-                let now = monotonicMilliseconds()
-                // The relay's fast path (see PeerChannelHandler): a whole record frame goes to the other
-                // side's outbox as it came.
-                if let partner = link.partner,
-                   bytes.withUnsafeReadableBytes({ raw in link.withConnection { $0.takeRecordFrame(raw, now: now) } }) == bytes.readableBytes {
-                    if partner.forward([bytes], allocator: allocator) {
-                        metrics.relayed(bytes: bytes.readableBytes, toAgent: partner.isAgent)
-                    }
-                    await partner.waitForRoom()
-                    continue
-                }
-                let events = bytes.withUnsafeReadableBytes { link.receive($0, now: now) }
-                for e in events { await handle(e, from: link) }
-                // Backpressure: do not read more while the other side cannot take it.
-                if let partner = link.partner { await partner.waitForRoom() }
-            }
-        } catch {
-            logger.debug("connection \(link.id) read ended: \(error)")
-        }
-        link.withConnection { $0.connectionLost() }
-        for e in link.pendingEvents() { await handle(e, from: link) }
-        link.transportDidClose()
-        detach(link)
-    }
 
     /// A link starts being served.
     func attach(_ link: PeerLink) { metrics.connectionOpened() }

@@ -2,9 +2,10 @@ import NIOCore
 import RemoteSupportCore
 import Synchronization
 
-/// Serves one TCP(+TLS) protocol connection on its channel's event loop, with no task of its own while it
-/// only relays: received bytes go into the link's state machine, a record is relayed into the partner's
-/// link at once, and the partner's loop writes it (`outputReady` -> `flush`): one hop per record.
+/// Serves one protocol connection on its channel's event loop, with no task of its own while it only
+/// relays: received bytes go into the link's state machine, a record is relayed into the partner's link
+/// at once, and the partner's loop writes it (`outputReady` -> `flush`): one hop per record. Over TCP(+TLS)
+/// it sits on the socket; over WebSocket on `WebSocketFraming`, which makes messages the same byte stream.
 ///
 /// Anything that needs the store (join, authenticate, connect, consent, ends) goes to a task, in order:
 /// while it runs, reading pauses and later events wait in `queue`, so a `consent` is paired before the
@@ -17,6 +18,8 @@ final class PeerChannelHandler: ChannelDuplexHandler, @unchecked Sendable {
 
     private let hub: SessionHub
     private let loop: any EventLoop
+    /// The console's login, for a WebSocket the broker's own page opened (`WebSocketLogin`).
+    private let browserToken: String?
     // The rest is touched on the event loop only (hence @unchecked Sendable).
     private var context: ChannelHandlerContext?
     private var link: PeerLink?
@@ -28,23 +31,35 @@ final class PeerChannelHandler: ChannelDuplexHandler, @unchecked Sendable {
     private var inactive = false
     private let flushScheduled = Atomic<Bool>(false)
 
-    init(hub: SessionHub, loop: any EventLoop) {
+    init(hub: SessionHub, loop: any EventLoop, browserToken: String? = nil) {
         self.hub = hub
         self.loop = loop
+        self.browserToken = browserToken
     }
 
     // MARK: Life
 
+    /// Added to an active channel (after a WebSocket upgrade): the link starts now.
+    func handlerAdded(context: ChannelHandlerContext) {
+        if context.channel.isActive { start(context) }
+    }
+
     func channelActive(context: ChannelHandlerContext) {
+        start(context)
+        context.fireChannelActive()
+    }
+
+    private func start(_ context: ChannelHandlerContext) {
+        guard self.context == nil else { return }
         self.context = context
         let address = context.channel.remoteAddress?.ipAddress ?? ""
-        guard let link = hub.open(address: address, transport: ChannelTransport(handler: self, channel: context.channel)) else {
+        guard let link = hub.open(address: address, transport: ChannelTransport(handler: self, channel: context.channel),
+                                  browserToken: browserToken) else {
             context.close(promise: nil)  // full or stopping
             return
         }
         self.link = link
         hub.attach(link)
-        context.fireChannelActive()
         // The hello the state machine queued goes out now, not after the peer's first bytes: both sides
         // send theirs at once (PROTOCOL.md section 5), and a peer may wait for the broker's.
         link.wakeWriter()
@@ -61,7 +76,13 @@ final class PeerChannelHandler: ChannelDuplexHandler, @unchecked Sendable {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        context.close(promise: nil)
+        // A peer that broke the WebSocket carriage hears why, like any protocol error; anything else (a
+        // reset, a TLS failure) drops the connection.
+        if let violation = error as? WebSocketFraming.Violation, let link {
+            link.withConnection { $0.close(.protocolError, violation.reason) }
+        } else {
+            context.close(promise: nil)
+        }
     }
 
     /// After the last event: the hub forgets the link.

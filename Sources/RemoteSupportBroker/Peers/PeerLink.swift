@@ -6,10 +6,9 @@ import NIOConcurrencyHelpers
 /// The broker's side of one peer's transport connection: its `BrokerConnection` (the protocol state
 /// machine) behind a lock, what the hub knows about the peer, its outbox, and the backpressure signal.
 ///
-/// Its transport writes on the channel's event loop when told output is ready. A TCP link also reads
-/// there (`PeerChannelHandler`); a WebSocket link reads in a task (`SessionHub.serve`). Others push into
-/// it: the partner relays or forwards records, the hub sends lobby entries and consent requests.
-/// Backpressure: after each read the partner waits (`whenRoom` / `waitForRoom`) while this link holds more
+/// Its `PeerChannelHandler` reads and writes it on the channel's event loop (TCP or WebSocket alike). Others
+/// push into it: the partner relays or forwards records, the hub sends lobby entries and consent requests.
+/// Backpressure: after each read the partner stops reading (`whenRoom`) while this link holds more
 /// than `outputCap` bytes not yet written, so a stalled viewer stops the reads from the end user instead of
 /// growing memory.
 public final class PeerLink: Sendable {
@@ -168,13 +167,6 @@ public final class PeerLink: Sendable {
             guard !s.transportClosed, s.backlog > outputCap else { return false }
             s.roomCallbacks.append(resume)
             return true
-        }
-    }
-
-    /// Suspends while this link's backlog is over its cap (and it is open). Called by the partner's reader.
-    func waitForRoom() async {
-        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
-            if !whenRoom({ c.resume() }) { c.resume() }
         }
     }
 

@@ -2,7 +2,6 @@ import Foundation
 import Hummingbird
 import HummingbirdCore
 import HummingbirdTLS
-import HummingbirdWebSocket
 import Logging
 import NIOCore
 import NIOPosix
@@ -79,33 +78,12 @@ public enum Broker {
         APIRoutes(desk: desk, hub: hub, webhooks: webhooks, secureCookies: tls != nil).register(on: router)
         PageRoutes(desk: desk, hub: hub, metrics: metrics, version: version).register(on: router)
 
-        let wsRouter = Router(context: BrokerRequestContext.self)
-        let maximumMessage = configuration.hub.connection.maximumFrameLength + 4
-        wsRouter.ws("ws") { inbound, outbound, context in
-            let channel = context.requestContext.channel
-            do { try await WebSocketUnmasker.install(on: channel) } catch {
-                logger.debug("WebSocket frames unmasked by NIO: \(error)")  // slower, same bytes
-            }
-            let transport = WebSocketTransport(channel: channel, outbound: outbound)
-            let browserToken = WebSocketLogin.browserToken(context.request, publicURL: publicURL)
-            guard let link = hub.open(address: context.requestContext.address, transport: transport, browserToken: browserToken) else {
-                try await outbound.close(.unexpectedServerError, reason: "the broker is full or shutting down")
-                return
-            }
-            let frames = inbound.messages(maxSize: maximumMessage).map { message throws -> ByteBuffer in
-                guard case .binary(let buffer) = message, WebSocketTransport.isOneFrame(buffer) else {
-                    link.withConnection { $0.close(.protocolError, "each WebSocket message must be one binary frame") }
-                    throw WebSocketTransport.NotOneFrame()
-                }
-                return buffer
-            }
-            transport.attach(link)
-            await hub.serve(link, inbound: frames)
-            transport.detach()
+        // HTTP, and the protocol over WebSocket on /ws (served on the loop, like TCP).
+        let channelConfiguration = BrokerHTTPChannel.Configuration(maximumMessage: configuration.hub.connection.maximumFrameLength + 4,
+                                                                   idleTimeout: .seconds(120))
+        var server = HTTPServerBuilder { responder in
+            BrokerHTTPChannel(responder: responder, hub: hub, publicURL: publicURL, configuration: channelConfiguration)
         }
-        let wsConfiguration = WebSocketServerConfiguration(maxFrameSize: maximumMessage, autoPing: .disabled)
-        var server = HTTPServerBuilder.http1WebSocketUpgrade(webSocketRouter: wsRouter,
-                                                             configuration: .init(http1: .init(idleTimeout: .seconds(120)), ws: wsConfiguration))
         if let tls { server = try .tls(server, tlsConfiguration: tls.configuration) }
 
         let ready = ReadySignal()
