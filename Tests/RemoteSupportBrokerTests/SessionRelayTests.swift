@@ -121,6 +121,34 @@ struct SessionRelayTests {
         try await broker.stop()
     }
 
+    /// TCP reads end anywhere: records cut inside their header or their body, a byte at a time or a few KiB,
+    /// reach the other side whole and in order (the relay holds a cut record until it is whole), and
+    /// whole writes after them still flow.
+    @Test func recordsCutAnywhereArriveWhole() async throws {
+        let broker = try await TestBroker.start()
+        let grant = try await broker.desk.issueConnectionID(broker.token, address: "127.0.0.1")
+        let (endUser, agent, entry) = try await Self.join(broker, .tcp, credential: .connectionID(grant.code.formatted))
+        try await Self.connect(endUser, agent, entry, adminName: broker.adminName)
+        for size in [1, 5, 7, 4099] {
+            endUser.writePieces.withLockedValue { $0 = size }
+            if size < 100 {
+                try endUser.with { try $0.sendChat("cut in \(size)-byte pieces") }
+                guard case .chat(let text) = try await agent.next(where: { if case .chat = $0 { true } else { false } }) else { throw Failure() }
+                #expect(text == "cut in \(size)-byte pieces")
+            } else {
+                // Two records (fragments of 32 KiB), cut in pieces that are not a divisor of either.
+                let big = String(repeating: "clipboard text cut in pieces; ", count: 1_500)
+                try endUser.with { try $0.sendClipboard(big) }
+                guard case .clipboard(let text) = try await agent.next(where: { if case .clipboard = $0 { true } else { false } })
+                else { throw Failure() }
+                #expect(text == big)
+            }
+        }
+        endUser.writePieces.withLockedValue { $0 = nil }
+        try await Self.screens(endUser, agent)
+        try await broker.stop()
+    }
+
     @Test(arguments: [EndUser.Transport.tcp, .webSocket])
     func invitationSessionEndedByEndUser(_ transport: EndUser.Transport) async throws {
         let broker = try await TestBroker.start()

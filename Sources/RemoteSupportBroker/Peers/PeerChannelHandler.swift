@@ -29,6 +29,8 @@ final class PeerChannelHandler: ChannelDuplexHandler, @unchecked Sendable {
     private var waitingForRoom = false
     private var heldRead = false
     private var inactive = false
+    /// A record frame the fast path holds until the next reads complete it.
+    private var split = SplitRecordFrame()
     private let flushScheduled = Atomic<Bool>(false)
 
     init(hub: SessionHub, loop: any EventLoop, browserToken: String? = nil) {
@@ -99,26 +101,67 @@ final class PeerChannelHandler: ChannelDuplexHandler, @unchecked Sendable {
         guard let link else { return }
         var buffer = unwrapInboundIn(data)
         let now = monotonicMilliseconds()
-        // The fast path: whole record frames at the front go to the partner's outbox as they came (no
-        // parsing, no copy); the state machine still checks that both sides are connected.
-        if !controlRunning, let partner = link.partner {
-            var slices: [ByteBuffer] = []
-            while buffer.readableBytes > 0,
-                  let size = buffer.withUnsafeReadableBytes({ bytes in link.withConnection { $0.takeRecordFrame(bytes, now: now) } }) {
-                slices.append(buffer.readSlice(length: size)!)
-            }
-            if !slices.isEmpty {
-                let bytes = slices.reduce(0) { $0 + $1.readableBytes }
-                if partner.forward(slices, allocator: context.channel.allocator) {
-                    hub.metrics.relayed(bytes: bytes, toAgent: partner.isAgent)
-                } else {
-                    hub.logger.debug("connection \(link.id): \(slices.count) records dropped, the other side is not connected")
+        // The fast path: record frames at the front go to the partner's outbox as they came (no parsing, no
+        // copy); the state machine still checks that both sides are connected. A frame the read cut short
+        // is held until the next reads complete it, so the path does not stop at the first split.
+        var frames: [ByteBuffer] = []
+        if !split.isEmpty, !continueSplit(&buffer, into: &frames, link, now) { return }
+        if split.isEmpty, !controlRunning, link.partner != nil {
+            cutting: while buffer.readableBytes > 0 {
+                switch buffer.withUnsafeReadableBytes({ bytes in link.withConnection { $0.cutRecordFrame(bytes, now: now) } }) {
+                case .record(let size)? where size <= buffer.readableBytes:
+                    frames.append(buffer.readSlice(length: size)!)
+                case .record(let size)?:
+                    split.begin(buffer.readSlice(length: buffer.readableBytes)!, size: size)
+                case .tooShort?:
+                    split.begin(buffer.readSlice(length: buffer.readableBytes)!, size: nil)
+                case nil:
+                    break cutting
                 }
             }
         }
+        forward(frames, from: link, allocator: context.channel.allocator)
         guard buffer.readableBytes > 0 else { return }
         let events = buffer.withUnsafeReadableBytes { link.receive($0, now: now) }
         enqueue(events, link)
+    }
+
+    /// Feeds the held split frame from the front of `buffer`, moving it to `frames` once whole; false while
+    /// it needs more (all of `buffer` is held then).
+    private func continueSplit(_ buffer: inout ByteBuffer, into frames: inout [ByteBuffer], _ link: PeerLink, _ now: UInt64) -> Bool {
+        link.withConnection { $0.noteReceived(now: now) }
+        if split.missing == nil {
+            // The header was cut: check it now that its bytes are in.
+            let header = split.prefix(Frame.headerSize, continuedBy: buffer)
+            guard header.count == Frame.headerSize else {
+                split.append(buffer.readSlice(length: buffer.readableBytes)!)
+                return false
+            }
+            guard case .record(let size)? = header.withUnsafeBytes({ h in link.withConnection { $0.cutRecordFrame(h, now: now) } }) else {
+                // Not a record after all: the held bytes take the usual way, ahead of the rest.
+                for piece in split.take() {
+                    enqueue(piece.withUnsafeReadableBytes { link.receive($0, now: now) }, link)
+                }
+                return true
+            }
+            split.setSize(size)
+        }
+        split.append(buffer.readSlice(length: min(split.missing!, buffer.readableBytes))!)
+        guard split.missing == 0 else { return false }
+        frames += split.take()
+        return true
+    }
+
+    /// Whole record frames to the partner's outbox, if it is connected (else they are dropped, as the state
+    /// machine drops records outside a session).
+    private func forward(_ frames: [ByteBuffer], from link: PeerLink, allocator: ByteBufferAllocator) {
+        guard !frames.isEmpty else { return }
+        let bytes = frames.reduce(0) { $0 + $1.readableBytes }
+        if let partner = link.partner, partner.forward(frames, allocator: allocator) {
+            hub.metrics.relayed(bytes: bytes, toAgent: partner.isAgent)
+        } else {
+            hub.logger.debug("connection \(link.id): \(bytes) bytes of records dropped, the other side is not connected")
+        }
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {

@@ -28,6 +28,9 @@ final class ProtocolClient<Peer: PeerConnection>: @unchecked Sendable {
     let readingPaused = NIOLockedValueBox(false)
     /// Set to go silent: no reads, no writes, no timers (a peer that stopped answering).
     let frozen = NIOLockedValueBox(false)
+    /// Set to write over TCP in pieces of this many bytes, each its own segment (a pause between): the
+    /// broker's reads then end inside frames, anywhere.
+    let writePieces = NIOLockedValueBox<Int?>(nil)
     /// Bytes to send after the state machine's output (raw frames for tests that bypass it).
     private var raw: [UInt8] = []
     private(set) var finished = false
@@ -62,7 +65,13 @@ final class ProtocolClient<Peer: PeerConnection>: @unchecked Sendable {
                 }
             task = Task {
                 try? await channel.executeThenClose { inbound, outbound in
-                    await self.pump(inbound: inbound, write: { bytes in try await outbound.write(ByteBuffer(bytes: bytes)) })
+                    await self.pump(inbound: inbound, write: { bytes in
+                        guard let size = self.writePieces.withLockedValue({ $0 }) else { return try await outbound.write(ByteBuffer(bytes: bytes)) }
+                        for start in stride(from: 0, to: bytes.count, by: size) {
+                            try await outbound.write(ByteBuffer(bytes: bytes[start..<min(start + size, bytes.count)]))
+                            try await Task.sleep(for: .milliseconds(2))
+                        }
+                    })
                 }
                 self.lost()
             }

@@ -65,22 +65,43 @@ public final class BrokerConnection {
 
     public func receive(_ bytes: [UInt8], now: UInt64) { bytes.withUnsafeBytes { receive($0, now: now) } }
 
+    /// What the relay's fast path may do with the bytes at the front of the input (`cutRecordFrame`).
+    public enum RecordFrameCut: Equatable, Sendable {
+        /// A record frame of this size (length field included) begins here: forward exactly that many bytes,
+        /// unread, once they are all in; none of them goes to `receive`.
+        case record(size: Int)
+        /// Fewer bytes than a frame header: hold them and ask again with more.
+        case tooShort
+    }
+
     /// The relay's fast path: records are relayed unread (16.4), so a host may forward their bytes as they
     /// came instead of feeding them to `receive` and writing what `relay` encodes again. When this
-    /// connection is connected, has no partial frame buffered, and `bytes` starts with a whole record
-    /// frame (within its maximum frame length, with at least a record's header and tag), returns the
-    /// frame's size (length field included) and counts the bytes as received for the keepalive; the host
-    /// forwards exactly those bytes to the other side, if that side is connected, after its pending
-    /// output. Anything else (nil) goes to `receive`, which checks it as usual.
-    public func takeRecordFrame(_ bytes: UnsafeRawBufferPointer, now: UInt64) -> Int? {
-        guard case .connected = state, !link.isClosed, link.bufferedInputCount == 0, bytes.count >= Frame.headerSize else { return nil }
+    /// connection is connected, has no partial frame buffered, and `bytes` begins with a record frame's
+    /// header (the record within its maximum frame length, with at least a record's header and tag), this
+    /// says the frame's size, whole in `bytes` or not, and counts the bytes as received for the keepalive.
+    /// The host forwards exactly that many bytes to the other side, if that side is connected, after its
+    /// pending output; a frame split over reads is held by the host until it is whole (then, like every
+    /// byte the host holds, it is not in this connection's input). Anything else (nil) goes to `receive`,
+    /// which checks it as usual.
+    public func cutRecordFrame(_ bytes: UnsafeRawBufferPointer, now: UInt64) -> RecordFrameCut? {
+        guard case .connected = state, !link.isClosed, link.bufferedInputCount == 0 else { return nil }
+        guard bytes.count >= Frame.headerSize else { return bytes.isEmpty ? nil : .tooShort }
         let length = Int(bytes[0]) << 24 | Int(bytes[1]) << 16 | Int(bytes[2]) << 8 | Int(bytes[3])
         guard bytes[4] == FrameType.record.rawValue, bytes[5] == 0,
-              length >= 2 + SessionRecord.headerSize + SessionRecord.tagSize, length <= link.maximumFrameLength,
-              bytes.count >= 4 + length else { return nil }
+              length >= 2 + SessionRecord.headerSize + SessionRecord.tagSize, length <= link.maximumFrameLength else { return nil }
         link.noteReceived(now: now)
-        return 4 + length
+        return .record(size: 4 + length)
     }
+
+    /// The size of a whole record frame at the front of `bytes` (`cutRecordFrame` when the frame is all
+    /// there), or nil.
+    public func takeRecordFrame(_ bytes: UnsafeRawBufferPointer, now: UInt64) -> Int? {
+        guard case .record(let size)? = cutRecordFrame(bytes, now: now), size <= bytes.count else { return nil }
+        return size
+    }
+
+    /// Bytes of a record frame the host holds or forwards arrived (the keepalive counts them).
+    public func noteReceived(now: UInt64) { link.noteReceived(now: now) }
 
     public func nextEvent() -> BrokerEvent? {
         guard eventIndex < events.count else {
