@@ -43,11 +43,14 @@ struct Relay: ParsableCommand {
     @Option(help: "Port of the in-process sink (nginx and websockify point at it).") var sinkPort: Int
     @Option(help: "nginx stream proxy port (-> sink); 0 skips.") var nginxPort = 0
     @Option(help: "websockify port (-> sink); 0 skips.") var websockifyPort = 0
+    @Option(name: .customLong("proxy"), help: "Another TCP proxy in front of the sink, measured like nginx: NAME=PORT (repeatable; NAME joins the cases).")
+    var proxies: [String] = []
     @Option(help: "Seconds per measurement.") var duration = 3.0
     @Option(help: "Rounds, each over every case in turn: the ratios are the median of the rounds' (this machine's noise moves whole rounds).")
     var rounds = 3
     @Option(help: "Sealed bytes per bulk record.") var recordSize = 16384
-    @Option(help: "Which cases, comma-separated.") var cases = "direct,nginx,broker-tcp,websockify,broker-ws"
+    @Option(help: "Which cases, comma-separated (broker-ws-tcp: the end user over WebSocket, the agent over TCP, as websockify's pair is).")
+    var cases = "direct,nginx,broker-tcp,websockify,broker-ws,broker-ws-tcp"
     @Option(help: "Which measurements, comma-separated (bulk, rtt): for profiling one of them.") var workloads = "bulk,rtt"
     @Option(help: "Write the figures here as JSON.") var json: String?
 
@@ -75,7 +78,10 @@ struct Relay: ParsableCommand {
         var ratios: [String: [String: Double]]
     }
 
-    static let ratioPairs = [("broker-tcp", "nginx"), ("broker-ws", "websockify"), ("nginx", "direct"), ("broker-tcp", "direct")]
+    /// The pairs compared; each proxy given with --proxy is compared with nginx too.
+    var ratioPairs: [(String, String)] { Self.standardPairs + proxies.compactMap { $0.split(separator: "=").first.map { (String($0), "nginx") } } }
+    static let standardPairs = [("broker-tcp", "nginx"), ("broker-ws", "websockify"), ("broker-ws-tcp", "websockify"), ("nginx", "direct"),
+                             ("broker-tcp", "direct")]
     /// What each ratio divides, by its key in the JSON.
     static let measures: [(key: String, value: @Sendable (CaseResult) -> Double)] = [
         ("endUserToAgent", { $0.endUserToAgent.megabytesPerSecond }),
@@ -94,11 +100,11 @@ struct Relay: ParsableCommand {
         for round in 1...rounds {
             if rounds > 1 { print("round \(round) of \(rounds)") }
             let results = try runCases(listener: listener, round: round, counter: &counter)
-            done.append(Round(cases: results, ratios: Self.ratios(results)))
+            done.append(Round(cases: results, ratios: ratios(results)))
             if round < rounds { print("") }
         }
         var ratios: [String: [String: Double]] = [:]
-        for (a, b) in Self.ratioPairs {
+        for (a, b) in ratioPairs {
             let key = "\(a)/\(b)"
             let each = done.compactMap { $0.ratios[key] }
             guard !each.isEmpty else { continue }
@@ -109,10 +115,10 @@ struct Relay: ParsableCommand {
         print("")
         print("Relay of one session, \(recordSize)-byte records for bulk, 64-byte records for round trips, \(fmt(duration)) s each"
               + (rounds > 1 ? "; round \(rounds) of \(rounds)" : ""))
-        print(pad("case", 12) + pad("transport", 11) + pad("EU->A MB/s", 12, right: true) + pad("A->EU MB/s", 12, right: true)
+        print(pad("case", 15) + pad("transport", 15) + pad("EU->A MB/s", 12, right: true) + pad("A->EU MB/s", 12, right: true)
               + pad("RT/s", 10, right: true) + pad("p50 us", 9, right: true) + pad("p99 us", 9, right: true) + pad("complete", 10, right: true))
         for r in results {
-            print(pad(r.name, 12) + pad(r.transport, 11) + pad(fmt(r.endUserToAgent.megabytesPerSecond), 12, right: true)
+            print(pad(r.name, 15) + pad(r.transport, 15) + pad(fmt(r.endUserToAgent.megabytesPerSecond), 12, right: true)
                   + pad(fmt(r.agentToEndUser.megabytesPerSecond), 12, right: true) + pad(fmt(r.roundTrips.perSecond, 0), 10, right: true)
                   + pad(fmt(r.roundTrips.p50Microseconds), 9, right: true) + pad(fmt(r.roundTrips.p99Microseconds), 9, right: true)
                   + pad(r.endUserToAgent.complete && r.agentToEndUser.complete ? "yes" : "no", 10, right: true))
@@ -120,13 +126,13 @@ struct Relay: ParsableCommand {
         print("")
         print("Ratios, each the median of \(rounds) rounds' (min-max after it); throughput and round trips/s: higher is better for the "
               + "first; latency: lower is better")
-        print(pad("ratio", 22) + pad("EU->A", 18, right: true) + pad("A->EU", 18, right: true) + pad("RT/s", 18, right: true)
+        print(pad("ratio", 26) + pad("EU->A", 18, right: true) + pad("A->EU", 18, right: true) + pad("RT/s", 18, right: true)
               + pad("p50", 18, right: true) + pad("p99", 18, right: true))
-        for (a, b) in Self.ratioPairs {
+        for (a, b) in ratioPairs {
             let key = "\(a)/\(b)"
             guard let r = ratios[key] else { continue }
             let each = done.compactMap { $0.ratios[key] }
-            var line = pad(key, 22)
+            var line = pad(key, 26)
             for k in Self.measures.map(\.key) {
                 let values = each.map { $0[k]! }
                 let spread = rounds > 1 ? " (\(fmt(values.min()!, 2))-\(fmt(values.max()!, 2)))" : ""
@@ -144,12 +150,12 @@ struct Relay: ParsableCommand {
     }
 
     /// Each round's ratios of the pairs compared.
-    static func ratios(_ results: [CaseResult]) -> [String: [String: Double]] {
+    func ratios(_ results: [CaseResult]) -> [String: [String: Double]] {
         func find(_ n: String) -> CaseResult? { results.first { $0.name == n } }
         var ratios: [String: [String: Double]] = [:]
         for (a, b) in ratioPairs {
             guard let x = find(a), let y = find(b) else { continue }
-            ratios["\(a)/\(b)"] = Dictionary(uniqueKeysWithValues: measures.map { ($0.key, $0.value(x) / $0.value(y)) })
+            ratios["\(a)/\(b)"] = Dictionary(uniqueKeysWithValues: Self.measures.map { ($0.key, $0.value(x) / $0.value(y)) })
         }
         return ratios
     }
@@ -157,7 +163,12 @@ struct Relay: ParsableCommand {
     /// One round: every case in turn, a fresh pair of connections each.
     private func runCases(listener: Listener, round: Int, counter: inout UInt64) throws -> [CaseResult] {
         var results: [CaseResult] = []
-        for name in cases.split(separator: ",").map(String.init) {
+        let others = try Dictionary(uniqueKeysWithValues: proxies.map { spec -> (String, Int) in
+            let parts = spec.split(separator: "=")
+            guard parts.count == 2, let port = Int(parts[1]) else { throw ValidationError("--proxy takes NAME=PORT, not \(spec)") }
+            return (String(parts[0]), port)
+        })
+        for name in cases.split(separator: ",").map(String.init) + others.keys.sorted() {
             // (end user side, agent side): for the proxies the client is the "end user", the sink the "agent".
             let pair: (Endpoint, Endpoint)
             let transport: String
@@ -179,15 +190,24 @@ struct Relay: ParsableCommand {
             case "broker-tcp":
                 transport = "tcp"
                 // A connection ID is spent by its join: later rounds join with the personal link.
-                let s = try pairSession(webSocket: false, port: protocolPort, token: token,
+                let s = try pairSession(endUser: .tcp(port: protocolPort), agent: .tcp(port: protocolPort), token: token,
                                         credential: round == 1 ? .connectionID(connectionID) : .link(link))
                 pair = (s.endUser, s.agent)
             case "broker-ws":
                 transport = "websocket"
-                let s = try pairSession(webSocket: true, port: httpPort, token: token, credential: .link(link))
+                let s = try pairSession(endUser: .webSocket(port: httpPort), agent: .webSocket(port: httpPort), token: token,
+                                        credential: .link(link))
+                pair = (s.endUser, s.agent)
+            case "broker-ws-tcp":
+                transport = "websocket+tcp"
+                let s = try pairSession(endUser: .webSocket(port: httpPort), agent: .tcp(port: protocolPort), token: token,
+                                        credential: .link(link))
                 pair = (s.endUser, s.agent)
             default:
-                throw ValidationError("unknown case \(name)")
+                guard let port = others[name] else { throw ValidationError("unknown case \(name)") }
+                transport = "tcp"
+                let client = try Endpoint.tcp(port: port, name: "client")
+                pair = (client, Endpoint(try listener.accept(timeoutMs: 5000), webSocket: false, name: "sink"))
             }
             let (endUser, agent) = pair
             defer { endUser.close(); agent.close() }

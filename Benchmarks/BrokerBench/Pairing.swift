@@ -64,20 +64,31 @@ struct PairedSession {
     let sessionID: SessionID
 }
 
+/// Where one side of a paired session connects: the broker's WebSocket (HTTP) port or its TCP port.
+enum BrokerTransport {
+    case webSocket(port: Int)
+    case tcp(port: Int)
+
+    func open(_ name: String) throws -> Endpoint {
+        switch self {
+        case .webSocket(let port): try .webSocket(port: port, path: "/ws", name: name)
+        case .tcp(let port): try .tcp(port: port, name: name)
+        }
+    }
+}
+
 /// Pairs a real session: the agent authenticates, the end user joins with `credential`, the agent
 /// connects to it from its lobby, the end user consents; both see the session start.
-func pairSession(webSocket: Bool, port: Int, token: String, credential: JoinCredential) throws -> PairedSession {
-    func open(_ name: String) throws -> Endpoint {
-        webSocket ? try .webSocket(port: port, path: "/ws", name: name) : try .tcp(port: port, name: name)
-    }
+func pairSession(endUser endUserTransport: BrokerTransport, agent agentTransport: BrokerTransport, token: String,
+                 credential: JoinCredential) throws -> PairedSession {
     let h = Handshake()
     let agent = AgentConnection(now: monotonicMillis())
-    let a = h.add(try open("agent"), agent)
+    let a = h.add(try agentTransport.open("agent"), agent)
     try agent.authenticate(token: token)
     try h.run(timeout: 10, "authenticated") { h in h.sides[a].events.contains { if case .authenticated = $0 { true } else { false } } }
 
     let endUser = EndUserConnection(now: monotonicMillis())
-    let e = h.add(try open("end user"), endUser)
+    let e = h.add(try endUserTransport.open("end user"), endUser)
     try endUser.join(credential, EndUserInfo(name: "Bench", machineName: "bench-pc", operatingSystem: "Debian 12"))
     var sessionID: SessionID?
     try h.run(timeout: 10, "joined") { h in

@@ -8,10 +8,14 @@
 # every process it started on exit. Tables on stdout; the JSON summary's path is printed last.
 #
 #   Benchmarks/BrokerBench/run.sh [--duration S] [--rounds N] [--idle N] [--agents N] [--joins N] [--only relay,idle,lobby] [--no-build]
+#                                 [--cases direct,nginx,...] [--workloads bulk,rtt] [--proxy NAME=PORT]
+# RS_BROKER=path runs another rs-broker binary (an earlier build, for a before/after comparison);
+# --proxy NAME=PORT adds a TCP proxy you started, forwarding to 127.0.0.1:$RS_SINK_PORT (the sink's port, set
+# for the run), as a relay case compared with nginx.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-DURATION=3 ROUNDS=3 IDLE=10000 AGENTS=1000 JOINS=200 ONLY=relay,idle,lobby BUILD=1
+DURATION=3 ROUNDS=3 IDLE=10000 AGENTS=1000 JOINS=200 ONLY=relay,idle,lobby BUILD=1 EXTRA=()
 while [ $# -gt 0 ]; do
     case "$1" in
         --duration) DURATION=$2; shift 2 ;;
@@ -21,6 +25,8 @@ while [ $# -gt 0 ]; do
         --joins) JOINS=$2; shift 2 ;;
         --only) ONLY=$2; shift 2 ;;
         --no-build) BUILD=0; shift ;;
+        --proxy) EXTRA+=(--proxy "$2"); shift 2 ;;
+        --cases|--workloads) EXTRA+=("$1" "$2"); shift 2 ;;  # the relay's, for profiling one of them
         *) echo "unknown option $1" >&2; exit 2 ;;
     esac
 done
@@ -67,6 +73,7 @@ if [ "$BUILD" = 1 ]; then
 fi
 BIN=$(swift build -c release --show-bin-path)
 BENCH="$BIN/broker-bench"
+BROKER="${RS_BROKER:-$BIN/rs-broker}"
 
 # Free ports below the ephemeral range (32768+), which the 10,000 client connections use.
 port_free() { ! ss -ltnH "sport = :$1" | grep -q .; }
@@ -77,6 +84,7 @@ pick_port() {  # variable name: the next free port (no subshell, so NEXT_PORT mo
     NEXT_PORT=$((NEXT_PORT + 1))
 }
 for v in HTTP_PORT PROTO_PORT SINK_PORT IDLE_SINK_PORT NGINX_PORT NGINX_IDLE_PORT WSFY_PORT; do pick_port $v; done
+[ -n "${RS_SINK_PORT:-}" ] && SINK_PORT=$RS_SINK_PORT
 
 wait_port() {  # port, seconds
     for _ in $(seq 1 $(($2 * 10))); do port_free "$1" || return 0; sleep 0.1; done
@@ -87,7 +95,7 @@ wait_port() {  # port, seconds
 BROKER_PID= TOKEN= LINK=
 start_broker() {  # name
     local data="$WORK/data-$1" log="$WORK/broker-$1.log"
-    setsid "$BIN/rs-broker" --data "$data" --port "$HTTP_PORT" --protocol-port "$PROTO_PORT" --log-level warning \
+    setsid "$BROKER" --data "$data" --port "$HTTP_PORT" --protocol-port "$PROTO_PORT" --log-level warning \
         --organisation "Bench Ltd" >"$log" 2>&1 &
     BROKER_PID=$!
     PIDS+=("$BROKER_PID")
@@ -156,7 +164,7 @@ if wants relay; then
         -H "Authorization: Bearer $TOKEN" -d '{}' | jq -r .code)
     timeout $((60 + 60 * ROUNDS)) "$BENCH" relay --protocol-port "$PROTO_PORT" --http-port "$HTTP_PORT" --token="$TOKEN" \
         --connection-id "$CODE" --link "$LINK" --sink-port "$SINK_PORT" --nginx-port "$NGINX_PORT" \
-        --websockify-port "$WSFY_PORT" --duration "$DURATION" --rounds "$ROUNDS" --json "$WORK/relay.json"
+        --websockify-port "$WSFY_PORT" --duration "$DURATION" --rounds "$ROUNDS" --json "$WORK/relay.json" ${EXTRA[@]+"${EXTRA[@]}"}
     RELAY_JSON="$WORK/relay.json"
     stop_broker
     kill -TERM -- "-$WSFY_PID" 2>/dev/null || true
