@@ -559,7 +559,7 @@ final class BrokerDriver {
             var p = 0, size = 1
             while p < s.data.count {
                 let end = min(s.data.count, p + size)
-                connection.receive(Array(s.data[p..<end]), now: now)
+                deliver(Array(s.data[p..<end]))
                 p = end
                 size = size % 8 + 1
             }
@@ -567,6 +567,8 @@ final class BrokerDriver {
             settle()
             connection.connectionLost()
             settle()
+            split = []
+            splitSize = nil
             connection = BrokerConnection(options: ProtocolFuzz.options(flags), now: now)
             closedEvents = 0
             checker.newTransport()
@@ -574,7 +576,7 @@ final class BrokerDriver {
             settle()
             connection.receive(s.data, now: now)
         default:
-            connection.receive(s.data, now: now)
+            deliver(s.data)
         }
         settle()
         perform(BrokerAction(rawValue: s.action)!)
@@ -583,6 +585,67 @@ final class BrokerDriver {
         require(closedEvents <= 1, "two closed events for one connection")
         require(connection.isClosed == (closedEvents == 1),
                      connection.isClosed ? "the connection closed without a closed event" : "a closed event, but the connection is open")
+    }
+
+    /// Received bytes as the broker's host takes them (PeerChannelHandler): record frames at the front are
+    /// cut off unread (`cutRecordFrame`), one cut short held until the next bytes complete it; the rest goes
+    /// to `receive`. What is cut off must be exactly one record frame.
+    private var split: [UInt8] = []
+    private var splitSize: Int?
+
+    func deliver(_ input: [UInt8]) {
+        var bytes = input[...]
+        if !split.isEmpty {
+            if splitSize == nil {
+                let header = Array((split + bytes.prefix(Frame.headerSize)).prefix(Frame.headerSize))
+                if header.count < Frame.headerSize {
+                    split += bytes
+                    return
+                }
+                guard case .record(let size)? = header.withUnsafeBytes({ connection.cutRecordFrame($0, now: now) }) else {
+                    let held = split
+                    split = []
+                    connection.receive(held, now: now)
+                    connection.receive(Array(bytes), now: now)
+                    return
+                }
+                splitSize = size
+            }
+            let n = min(splitSize! - split.count, bytes.count)
+            split += bytes.prefix(n)
+            bytes = bytes.dropFirst(n)
+            guard split.count == splitSize else { return }
+            checkCut(split)
+            split = []
+            splitSize = nil
+        }
+        while !bytes.isEmpty {
+            switch Array(bytes).withUnsafeBytes({ connection.cutRecordFrame($0, now: now) }) {
+            case .record(let size)? where size <= bytes.count:
+                checkCut(Array(bytes.prefix(size)))
+                bytes = bytes.dropFirst(size)
+            case .record(let size)?:
+                split = Array(bytes)
+                splitSize = size
+                return
+            case .tooShort?:
+                split = Array(bytes)
+                return
+            case nil:
+                connection.receive(Array(bytes), now: now)
+                return
+            }
+        }
+    }
+
+    /// A frame the fast path cut off: one whole record frame, as the other side will parse it.
+    private func checkCut(_ frame: [UInt8]) {
+        var decoder = FrameDecoder(maximumLength: Int(Hello(role: .broker).maximumFrameLength))
+        decoder.receive(frame)
+        guard let cut = try? decoder.next(), case .record? = try? ControlMessage(frame: cut) else {
+            return require(false, "the fast path cut off something that is not one record frame")
+        }
+        require(decoder.bufferedCount == 0, "the fast path cut off more than one frame")
     }
 
     func settle() {
