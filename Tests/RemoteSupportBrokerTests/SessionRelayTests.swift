@@ -1,4 +1,5 @@
 import Foundation
+import NIOPosix
 @testable import RemoteSupportBroker
 import RemoteSupportCore
 import RemoteSupportStore
@@ -17,7 +18,7 @@ struct SessionRelayTests {
     /// buffer), the end user joined and in the agent's lobby.
     static func join(_ broker: TestBroker, _ transport: EndUser.Transport, credential: JoinCredential,
                      name: String = "Bob", agentTransport: EndUser.Transport? = nil,
-                     agentReceiveBuffer: Int? = nil) async throws -> (EndUser, Agent, LobbyEntry) {
+                     agentReceiveBuffer: Int? = nil, beforeTheEndUserConnects: () -> Void = {}) async throws -> (EndUser, Agent, LobbyEntry) {
         let agent = Agent(AgentConnection(now: Agent.now()))
         let agentTransport = agentTransport ?? transport
         try await agent.connect(agentTransport == .tcp ? .tcp : .webSocket, port: broker.port(for: agentTransport),
@@ -25,6 +26,7 @@ struct SessionRelayTests {
         try agent.with { try $0.authenticate(token: broker.token) }
         _ = try await agent.next { if case .authenticated = $0 { true } else { false } }
 
+        beforeTheEndUserConnects()
         let endUser = EndUser(EndUserConnection(now: EndUser.now()))
         try await endUser.connect(transport, port: broker.port(for: transport))
         try endUser.with { try $0.join(credential, EndUserInfo(name: name, machineName: "bob-pc", operatingSystem: "Debian 13")) }
@@ -146,6 +148,58 @@ struct SessionRelayTests {
         }
         endUser.writePieces.withLockedValue { $0 = nil }
         try await Self.screens(endUser, agent)
+        try await broker.stop()
+    }
+
+    /// Over plain TCP a session's two connections end up on one event loop (one moves to the other's, so a
+    /// record is read and written by one thread), the session goes on across the move, and again after the
+    /// end user resumes on a new connection. Connections land on the shared group's loops in turn, and this
+    /// process's clients take turns too, so an agent and its end user would share a loop: every other session
+    /// skips a turn between them, and sessions are opened until one had to move.
+    @Test func tcpSessionsAreServedOnOneLoop() async throws {
+        let broker = try await TestBroker.start { $0.hub.graceSeconds = 30 }
+        func moved() -> Int {
+            let text = String(decoding: broker.running.hub.metrics.exposition(), as: UTF8.self)
+            let line = text.split(separator: "\n").first { $0.hasPrefix("rs_connections_moved_total ") }
+            return line.flatMap { Int($0.split(separator: " ").last!) } ?? 0
+        }
+        func servedOnOneLoop(_ id: SessionID) async throws -> Bool {
+            for _ in 0..<500 {
+                if broker.running.hub.servedOnOneLoop(id) == true { return true }
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            return false
+        }
+        var session: (EndUser, Agent, SessionID)?
+        for attempt in 0..<12 {
+            let before = moved()
+            let grant = try await broker.desk.issueConnectionID(broker.token, address: "127.0.0.1")
+            let (endUser, agent, entry) = try await Self.join(broker, .tcp, credential: .connectionID(grant.code.formatted)) {
+                if attempt % 2 == 0 { _ = MultiThreadedEventLoopGroup.singleton.next() }
+            }
+            try await Self.connect(endUser, agent, entry, adminName: broker.adminName)
+            let id = entry.sessionID
+            #expect(try await servedOnOneLoop(id), "session \(id): \(broker.running.hub.diagnostics)")
+            if moved() > before {
+                session = (endUser, agent, id)
+                break
+            }
+        }
+        let (endUser, agent, id) = try #require(session, "no session needed a move in 12 tries")
+        try await Self.screens(endUser, agent)
+        try await Self.input(endUser, agent)
+
+        // A new connection for the same end user lands on a loop of its own; it is moved again.
+        endUser.drop()
+        await endUser.waitUntilFinished()
+        _ = try await agent.next { if case .peerAway = $0 { true } else { false } }
+        let back = EndUser(endUser.peer)
+        try back.with { try $0.reconnect(now: EndUser.now()) }
+        try await back.connect(.tcp, port: broker.tcpPort)
+        _ = try await back.next { if case .resumed = $0 { true } else { false } }
+        #expect(try await servedOnOneLoop(id))
+        try await Self.screens(back, agent)
+        try await Self.input(back, agent)
         try await broker.stop()
     }
 

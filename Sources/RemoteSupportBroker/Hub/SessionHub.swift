@@ -103,6 +103,14 @@ public final class SessionHub: Sendable {
     /// cap plus one read's worth of records. For tests and diagnostics.
     var largestBacklog: Int { state.withLock { Array($0.links.values) }.map(\.backlog).max() ?? 0 }
 
+    /// For tests and diagnostics: whether a connected session's two connections are served on one event
+    /// loop (nil: not connected with both sides here).
+    func servedOnOneLoop(_ id: SessionID) -> Bool? {
+        guard let (endUser, agent) = state.withLock({ s in s.slots[id].flatMap { slot in slot.agent.flatMap { a in slot.endUser.map { ($0, a) } } } })
+        else { return nil }
+        return endUser.transport.eventLoop === agent.transport.eventLoop
+    }
+
     /// Every link's state, a line each, for tests and diagnostics.
     var diagnostics: String { state.withLock { Array($0.links.values) }.map(\.diagnostics).joined(separator: "\n") }
 
@@ -294,6 +302,7 @@ public final class SessionHub: Sendable {
             s.slots[id] = slot
             return old === link ? nil : old
         }
+        if let partner = link.partner { colocate(link, partner) }
         if let replaced {
             // The earlier connection of this peer: forgotten by the hub, then dropped.
             replaced.role = .unknown
@@ -388,11 +397,27 @@ public final class SessionHub: Sendable {
             return true
         }
         if paired {
+            colocate(link, pending.link)
             metrics.sessionConnected()
             logger.info("session \(id) connected to agent \(pending.presence.agent.id)")
             notify(.connected(session, agent: pending.presence.agent))
         } else {
             await end(id, .internalError, "the session could not start", by: nil)
+        }
+    }
+
+    /// Serves both sides of a connected session on one event loop, so a relayed record is read and written
+    /// by one thread: the end user's connection moves to the agent's loop (the agent's may serve other
+    /// sessions later), or the agent's to the end user's when only it can move (plain TCP can; TLS and
+    /// WebSocket stay).
+    private func colocate(_ a: PeerLink, _ b: PeerLink) {
+        let (endUser, agent) = a.isAgent ? (b, a) : (a, b)
+        let (endUserTransport, agentTransport) = (endUser.transport, agent.transport)
+        guard !(endUserTransport.eventLoop === agentTransport.eventLoop) else { return }
+        if endUserTransport.isMovable {
+            endUserTransport.move(to: agentTransport.eventLoop)
+        } else {
+            agentTransport.move(to: endUserTransport.eventLoop)
         }
     }
 

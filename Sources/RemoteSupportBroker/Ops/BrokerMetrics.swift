@@ -8,6 +8,7 @@ struct BrokerMetrics: Sendable {
     let registry = PrometheusCollectorRegistry()
     private let connections: CoreMetrics.Gauge
     private let connectionsTotal: CoreMetrics.Counter
+    private let connectionsMoved: CoreMetrics.Counter
     private let waiting: CoreMetrics.Gauge
     private let connected: CoreMetrics.Gauge
     private let sessionsConnectedTotal: CoreMetrics.Counter
@@ -23,6 +24,7 @@ struct BrokerMetrics: Sendable {
         self.factory = factory
         connections = CoreMetrics.Gauge(label: "rs_connections", factory: factory)
         connectionsTotal = CoreMetrics.Counter(label: "rs_connections_total", factory: factory)
+        connectionsMoved = CoreMetrics.Counter(label: "rs_connections_moved_total", factory: factory)
         waiting = CoreMetrics.Gauge(label: "rs_sessions_waiting", factory: factory)
         connected = CoreMetrics.Gauge(label: "rs_sessions_connected", factory: factory)
         sessionsConnectedTotal = CoreMetrics.Counter(label: "rs_sessions_connected_total", factory: factory)
@@ -34,6 +36,8 @@ struct BrokerMetrics: Sendable {
     }
 
     func connectionOpened() { connectionsTotal.increment() }
+    /// A connection moved to the event loop of the other side of its session.
+    func connectionMoved() { connectionsMoved.increment() }
     func sessionConnected() { sessionsConnectedTotal.increment() }
 
     func relayed(bytes: Int, toAgent: Bool) {

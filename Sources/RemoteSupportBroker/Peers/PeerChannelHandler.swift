@@ -1,4 +1,10 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import NIOCore
+import NIOPosix
 import RemoteSupportCore
 import Synchronization
 
@@ -6,6 +12,12 @@ import Synchronization
 /// relays: received bytes go into the link's state machine, a record is relayed into the partner's link
 /// at once, and the partner's loop writes it (`outputReady` -> `flush`): one hop per record. Over TCP(+TLS)
 /// it sits on the socket; over WebSocket on `WebSocketFraming`, which makes messages the same byte stream.
+///
+/// A plain TCP connection can move to another loop (`move(to:)`): the hub moves one side of a session to
+/// the other side's loop, so a relayed record is read and written by one thread, with no wake-up between
+/// (as nginx's stream proxy holds both sockets of a pair in one worker). The socket is duplicated and
+/// served by a successor handler on that loop; this channel then closes only its own descriptor. Under
+/// TLS or WebSocket the connection's state lives in the pipeline, so those stay where they are.
 ///
 /// Anything that needs the store (join, authenticate, connect, consent, ends) goes to a task, in order:
 /// while it runs, reading pauses and later events wait in `queue`, so a `consent` is paired before the
@@ -17,9 +29,12 @@ final class PeerChannelHandler: ChannelDuplexHandler, @unchecked Sendable {
     typealias OutboundOut = ByteBuffer
 
     private let hub: SessionHub
-    private let loop: any EventLoop
+    let loop: any EventLoop
     /// The console's login, for a WebSocket the broker's own page opened (`WebSocketLogin`).
     private let browserToken: String?
+    /// Whether the connection may move to another loop: nothing of it lives in the pipeline before this
+    /// handler (plain TCP).
+    let movable: Bool
     // The rest is touched on the event loop only (hence @unchecked Sendable).
     private var context: ChannelHandlerContext?
     private var link: PeerLink?
@@ -31,12 +46,32 @@ final class PeerChannelHandler: ChannelDuplexHandler, @unchecked Sendable {
     private var inactive = false
     /// A record frame the fast path holds until the next reads complete it.
     private var split = SplitRecordFrame()
+    /// Writes handed to the channel and not yet done.
+    private var writesInFlight = 0
+    /// Where the connection is to move once it is idle.
+    private var moveTarget: (any EventLoop)?
+    /// A connection that moved here: the link it serves (taken over on start) instead of a new one.
+    private var adopted: PeerLink?
+    /// `abort` came before this handler's channel was active.
+    private var abortOnStart = false
     private let flushScheduled = Atomic<Bool>(false)
 
-    init(hub: SessionHub, loop: any EventLoop, browserToken: String? = nil) {
+    init(hub: SessionHub, loop: any EventLoop, browserToken: String? = nil, movable: Bool = false) {
         self.hub = hub
         self.loop = loop
         self.browserToken = browserToken
+        self.movable = movable
+    }
+
+    /// The successor of a handler whose connection moves to `loop`: it serves `link` from where its
+    /// predecessor left off.
+    private init(successorOf predecessor: PeerChannelHandler, link: PeerLink, on loop: any EventLoop) {
+        hub = predecessor.hub
+        self.loop = loop
+        browserToken = nil
+        movable = true
+        adopted = link
+        split = predecessor.split
     }
 
     // MARK: Life
@@ -54,8 +89,16 @@ final class PeerChannelHandler: ChannelDuplexHandler, @unchecked Sendable {
     private func start(_ context: ChannelHandlerContext) {
         guard self.context == nil else { return }
         self.context = context
+        if abortOnStart { return context.close(promise: nil) }
+        if let adopted {
+            // Moved here: the link goes on, and what it queued meanwhile goes out now.
+            link = adopted
+            self.adopted = nil
+            hub.metrics.connectionMoved()
+            return flush()
+        }
         let address = context.channel.remoteAddress?.ipAddress ?? ""
-        guard let link = hub.open(address: address, transport: ChannelTransport(handler: self, channel: context.channel),
+        guard let link = hub.open(address: address, transport: ChannelTransport(handler: self),
                                   browserToken: browserToken) else {
             context.close(promise: nil)  // full or stopping
             return
@@ -173,6 +216,7 @@ final class PeerChannelHandler: ChannelDuplexHandler, @unchecked Sendable {
 
     private func roomAgain() {
         waitingForRoom = false
+        if moveIfIdle() { return }
         resumeReading()
     }
 
@@ -213,7 +257,7 @@ final class PeerChannelHandler: ChannelDuplexHandler, @unchecked Sendable {
             controlRunning = false
             if inactive, let link {
                 finish(link)
-            } else {
+            } else if !moveIfIdle() {
                 resumeReading()
             }
         }
@@ -250,20 +294,91 @@ final class PeerChannelHandler: ChannelDuplexHandler, @unchecked Sendable {
         if let last = buffers.last {
             for buffer in buffers.dropLast() { context.write(wrapOutboundOut(buffer), promise: nil) }
             let written = context.eventLoop.makePromise(of: Void.self)
-            written.futureResult.whenComplete { _ in link.wrote(bytes) }
+            writesInFlight += 1
+            written.futureResult.whenComplete { _ in
+                link.wrote(bytes)
+                self.writesInFlight -= 1
+                if self.writesInFlight == 0 { self.moveIfIdle() }
+            }
             context.writeAndFlush(wrapOutboundOut(last), promise: written)
             if closed { written.futureResult.whenComplete { _ in context.close(promise: nil) } }
         } else if closed {
             context.close(promise: nil)
         }
     }
+
+    // MARK: Moving to the partner's loop
+
+    /// From any thread: serve this connection on `target` from now on (where the other side of its session
+    /// is), as soon as it is idle; nothing happens when it cannot move or is there already.
+    func move(to target: any EventLoop) {
+        guard movable, !(target === loop) else { return }
+        loop.execute {
+            self.moveTarget = target
+            self.moveIfIdle()
+        }
+    }
+
+    /// Moves the connection if one is asked for and nothing is in the middle: no control task, no wait for
+    /// the partner's room, no write in flight (what was read is handled; the kernel holds what was not).
+    /// True when it moved (this handler is done).
+    @discardableResult
+    private func moveIfIdle() -> Bool {
+        guard let target = moveTarget, let context, let link, !inactive, !controlRunning, !waitingForRoom, writesInFlight == 0
+        else { return false }
+        moveTarget = nil
+        let duplicate = try? context.pipeline.syncOperations.withUnsafeTransportIfAvailable(of: NIOBSDSocket.Handle.self) { dup($0) }
+        guard let descriptor = duplicate, descriptor >= 0 else {
+            hub.logger.debug("connection \(link.id) stays on its loop: its socket could not be duplicated")
+            return false
+        }
+        let successor = PeerChannelHandler(successorOf: self, link: link, on: target)
+        link.replaceTransport(with: ChannelTransport(handler: successor))
+        // This channel lets go of the connection: closing it closes only its descriptor, and its end is not
+        // the connection's (`channelInactive` finds no link).
+        self.link = nil
+        split = SplitRecordFrame()
+        context.close(promise: nil)
+        let hub = self.hub
+        ClientBootstrap(group: target)
+            .channelOption(.allowRemoteHalfClosure, value: false)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(successor) }
+            }
+            .withConnectedSocket(descriptor)
+            .whenFailure { error in
+                hub.logger.warning("connection \(link.id) was lost moving to another event loop: \(error)")
+                target.execute { successor.lostWhileMoving(link) }
+            }
+        return true
+    }
+
+    /// The duplicated socket could not be served: the connection is lost, as if its peer had gone.
+    private func lostWhileMoving(_ link: PeerLink) {
+        adopted = nil
+        inactive = true
+        link.withConnection { $0.connectionLost() }
+        self.link = link
+        enqueue(link.pendingEvents(), link)
+        if !controlRunning { finish(link) }
+    }
+
+    /// From any thread: drop the connection now.
+    func abort() {
+        loop.execute {
+            if let context = self.context { context.close(promise: nil) } else { self.abortOnStart = true }
+        }
+    }
 }
 
-/// The TCP transport: the handler writes on its loop; abort closes the channel from anywhere.
+/// A protocol connection's transport: its handler writes on its loop; abort closes the channel from
+/// anywhere; a plain TCP one can move to another loop.
 struct ChannelTransport: PeerTransport {
     let handler: PeerChannelHandler
-    let channel: any Channel
 
     func outputReady() { handler.outputReady() }
-    func abort() { channel.close(promise: nil) }
+    func abort() { handler.abort() }
+    var eventLoop: any EventLoop { handler.loop }
+    var isMovable: Bool { handler.movable }
+    func move(to loop: any EventLoop) { handler.move(to: loop) }
 }

@@ -19,7 +19,8 @@ public final class PeerLink: Sendable {
     /// The console's login token, when a browser on the broker's own page opened this link with its login
     /// cookie (`WebSocketLogin`): an `authenticate` with an empty token uses it.
     let browserToken: String?
-    let transport: any PeerTransport
+    /// Replaced when the connection moves to another loop (`replaceTransport`).
+    private let currentTransport: NIOLockedValueBox<any PeerTransport>
     private let state: NIOLockedValueBox<State>
 
     /// Only touched under `state`'s lock.
@@ -53,7 +54,7 @@ public final class PeerLink: Sendable {
          browserToken: String? = nil) {
         self.id = id
         self.browserToken = browserToken
-        self.transport = transport
+        currentTransport = NIOLockedValueBox(transport)
         self.address = address
         self.outputCap = outputCap
         state = NIOLockedValueBox(State(connection: BrokerConnection(options: options, now: now)))
@@ -137,8 +138,9 @@ public final class PeerLink: Sendable {
 
     /// One line of this link's state, for tests and diagnostics.
     var diagnostics: String {
-        state.withLockedValue { s in
-            "link \(id) \(s.role) backlog \(s.backlog) writing \(s.writing) outbox \(s.outbox.count) waiters \(s.roomCallbacks.count) "
+        let loop = "\(transport.eventLoop)"
+        return state.withLockedValue { s in
+            "link \(id) on \(loop) \(s.role) backlog \(s.backlog) writing \(s.writing) outbox \(s.outbox.count) waiters \(s.roomCallbacks.count) "
                 + "connected \(s.connection.isConnected) closed \(s.connection.isClosed) transportClosed \(s.transportClosed)"
         }
     }
@@ -168,6 +170,13 @@ public final class PeerLink: Sendable {
             s.roomCallbacks.append(resume)
             return true
         }
+    }
+
+    var transport: any PeerTransport { currentTransport.withLockedValue { $0 } }
+
+    /// The connection is served by another handler now (it moved to another loop).
+    func replaceTransport(with transport: any PeerTransport) {
+        currentTransport.withLockedValue { $0 = transport }
     }
 
     /// Tells the transport output is ready (after something was queued from outside `withConnection`).

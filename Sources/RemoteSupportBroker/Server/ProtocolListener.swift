@@ -19,7 +19,8 @@ final class ProtocolListener: Service, Sendable {
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     if let tls { try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls)) }
-                    try channel.pipeline.syncOperations.addHandler(PeerChannelHandler(hub: hub, loop: channel.eventLoop))
+                    // Without TLS nothing of the connection lives in the pipeline: it can move to its partner's loop.
+                    try channel.pipeline.syncOperations.addHandler(PeerChannelHandler(hub: hub, loop: channel.eventLoop, movable: tls == nil))
                 }
             }
             .bind(host: host, port: port).get()
