@@ -528,6 +528,10 @@ public final class SessionHub: Sendable {
         } catch let error as DomainError where error.code == .invalidTransition {
             // A shutdown's closeInterruptedSessions got there first: the store already says it is over.
             logger.notice("session \(id) was already closed in the store: \(error)")
+        } catch is CancellationError {
+            // The broker is stopping (this ran on a task the shutdown cancelled): the shutdown closes the
+            // sessions still open in the store, this one with them.
+            logger.notice("session \(id) is left to the shutdown to close in the store")
         } catch {
             logger.error("session \(id) could not be closed in the store: \(error)")
         }
