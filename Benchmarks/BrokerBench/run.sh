@@ -162,7 +162,9 @@ if wants relay; then
     start_broker relay
     CODE=$(curl -sf -X POST "http://127.0.0.1:$HTTP_PORT/api/v1/connection-ids" -H 'content-type: application/json' \
         -H "Authorization: Bearer $TOKEN" -d '{}' | jq -r .code)
-    timeout $((60 + 60 * ROUNDS)) "$BENCH" relay --protocol-port "$PROTO_PORT" --http-port "$HTTP_PORT" --token="$TOKEN" \
+    # A hang guard, not a limit: each case takes three measurements and a pairing a round. Lines go out as
+    # they come (stdbuf), so a run cut short keeps what it measured.
+    timeout $((120 + (3 * (${DURATION%.*} + 1) + 5) * (8 + ${#EXTRA[@]}) * ROUNDS)) stdbuf -oL "$BENCH" relay --protocol-port "$PROTO_PORT" --http-port "$HTTP_PORT" --token="$TOKEN" \
         --connection-id "$CODE" --link "$LINK" --sink-port "$SINK_PORT" --nginx-port "$NGINX_PORT" \
         --websockify-port "$WSFY_PORT" --duration "$DURATION" --rounds "$ROUNDS" --json "$WORK/relay.json" ${EXTRA[@]+"${EXTRA[@]}"}
     RELAY_JSON="$WORK/relay.json"
