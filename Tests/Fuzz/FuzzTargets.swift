@@ -14,8 +14,9 @@ private let fuzzTarget: @convention(c) (UnsafePointer<UInt8>?, Int) -> Int32 = {
     case "agent": return fuzzAgent
     case "broker": return fuzzBroker
     case "api": return fuzzAPI
+    case "websocket": return fuzzWebSocket
     default:
-        FileHandle.standardError.write(Data("RS_FUZZ_TARGET must name a fuzz target (decoder, ppm, rfb, link, frame, enduser, agent, broker, api), not \"\(name)\"\n".utf8))
+        FileHandle.standardError.write(Data("RS_FUZZ_TARGET must name a fuzz target (decoder, ppm, rfb, link, frame, enduser, agent, broker, api, websocket), not \"\(name)\"\n".utf8))
         exit(2)
     }
 }()

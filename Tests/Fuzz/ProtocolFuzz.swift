@@ -638,14 +638,17 @@ final class BrokerDriver {
         }
     }
 
-    /// A frame the fast path cut off: one whole record frame, as the other side will parse it.
+    /// A frame the fast path cut off: one whole record frame, as the other side will parse it; the host
+    /// relays it as it would the state machine's `.record` event (so a seed replays to the same events).
     private func checkCut(_ frame: [UInt8]) {
         var decoder = FrameDecoder(maximumLength: Int(Hello(role: .broker).maximumFrameLength))
         decoder.receive(frame)
-        guard let cut = try? decoder.next(), case .record? = try? ControlMessage(frame: cut) else {
+        guard let cut = try? decoder.next(), case .record(let record)? = try? ControlMessage(frame: cut) else {
             return require(false, "the fast path cut off something that is not one record frame")
         }
         require(decoder.bufferedCount == 0, "the fast path cut off more than one frame")
+        if recordEvents { events.append(.record(record)) }
+        respond(to: .record(record))
     }
 
     func settle() {

@@ -8,7 +8,7 @@ cd "$(dirname "$0")/../.."
 seconds=${1:-20}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(decoder ppm rfb link frame enduser agent broker api)
+[ ${#targets[@]} -gt 0 ] || targets=(decoder ppm rfb link frame enduser agent broker api websocket)
 
 out=.build-fuzz
 mkdir -p "$out"
@@ -22,6 +22,22 @@ crypto=()
 for t in Crypto CryptoExtras _CryptoExtras CryptoBoringWrapper SwiftASN1 CCryptoBoringSSL CCryptoBoringSSLShims CXKCP CXKCPShims; do
   [ -d "$spm/$t.build" ] || continue
   while IFS= read -r -d '' o; do crypto+=("$o"); done < <(find "$spm/$t.build" -name '*.o' -print0)
+done
+# The broker's WebSocket carriage (target `websocket`) runs on SwiftNIO: its objects are linked the same way.
+for t in NIOWebSocket NIOEmbedded; do
+  swift build --target "$t" >>"$out/swift-build.log" 2>&1 || { tail -30 "$out/swift-build.log" >&2; exit 1; }
+done
+nio=()
+for t in NIOWebSocket NIOEmbedded NIOHTTP1 NIO NIOPosix NIOCore NIOConcurrencyHelpers _NIODataStructures _NIOBase64 CNIOLinux CNIOPosix \
+         CNIOLLHTTP CNIOSHA1 CNIOAtomics Atomics _AtomicsShims DequeModule InternalCollectionsUtilities ContainersPreview; do
+  [ -d "$spm/$t.build" ] || continue
+  while IFS= read -r -d '' o; do nio+=("$o"); done < <(find "$spm/$t.build" -name '*.o' -print0)
+done
+# NIO's Swift modules name C modules of their own: their module maps, from the build or the checkout.
+for m in CNIOLinux CNIOPosix CNIOLLHTTP CNIOSHA1 CNIOAtomics CNIODarwin CNIOWindows CNIOOpenBSD CNIOFreeBSD CNIOWASI _AtomicsShims; do
+  map="$spm/$m.build/module.modulemap"
+  [ -f "$map" ] || map=$(find .build/checkouts -path "*/Sources/$m/include/module.modulemap" | head -1)
+  [ -n "$map" ] && [ -f "$map" ] && nio+=(-Xcc "-fmodule-map-file=$PWD/${map#$PWD/}")
 done
 common=(-O -g -I Sources/CZlib -I "$spm/Modules" -module-name RemoteSupportCore -lz -lstdc++ "${crypto[@]}")
 # ld.gold lists the sanitizer's local symbols it cannot export; they are harmless.
@@ -49,13 +65,14 @@ if [ ! -x "$bin" ] || [ -n "$(find Sources/RemoteSupportCore Sources/RemoteSuppo
     Tests/Fuzz/FrameFuzz.swift Tests/Fuzz/EndUserFuzz.swift Tests/Fuzz/AgentFuzz.swift Tests/Fuzz/BrokerFuzz.swift \
     Tests/Fuzz/APIFuzz.swift Sources/RemoteSupportBroker/HTTP/QueryFilters.swift Sources/RemoteSupportBroker/HTTP/APIRequests.swift \
     Sources/RemoteSupportBroker/Ops/Webhooks/WebhookRules.swift Sources/RemoteSupportBroker/Server/ConfigFile.swift \
+    Tests/Fuzz/WebSocketFuzz.swift Sources/RemoteSupportBroker/Peers/WebSocketFraming.swift "${nio[@]}" \
     -o "$bin"
 fi
 
 failed=0
 for t in "${targets[@]}"; do
   case $t in
-    decoder|ppm|rfb|link|frame|enduser|agent|broker|api) ;;
+    decoder|ppm|rfb|link|frame|enduser|agent|broker|api|websocket) ;;
     *) echo "unknown fuzz target $t" >&2; exit 2 ;;
   esac
   export RS_FUZZ_TARGET=$t
