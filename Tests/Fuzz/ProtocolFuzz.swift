@@ -4,6 +4,7 @@
 // API (the connections' channels and keys, RecordSealer, RecordOpener).
 import Crypto
 import Foundation
+import NIOCore
 
 // MARK: - Input format of the role targets
 
@@ -567,8 +568,7 @@ final class BrokerDriver {
             settle()
             connection.connectionLost()
             settle()
-            split = []
-            splitSize = nil
+            cutter = RecordFrameCutter()
             connection = BrokerConnection(options: ProtocolFuzz.options(flags), now: now)
             closedEvents = 0
             checker.newTransport()
@@ -587,68 +587,29 @@ final class BrokerDriver {
                      connection.isClosed ? "the connection closed without a closed event" : "a closed event, but the connection is open")
     }
 
-    /// Received bytes as the broker's host takes them (PeerChannelHandler): record frames at the front are
-    /// cut off unread (`cutRecordFrame`), one cut short held until the next bytes complete it; the rest goes
-    /// to `receive`. What is cut off must be exactly one record frame.
-    private var split: [UInt8] = []
-    private var splitSize: Int?
+    /// Received bytes as the broker's host takes them (PeerChannelHandler): through the relay's fast path
+    /// (`RecordFrameCutter`, the broker's own), record frames cut off unread, the rest to `receive`.
+    private var cutter = RecordFrameCutter()
 
     func deliver(_ input: [UInt8]) {
-        var bytes = input[...]
-        if !split.isEmpty {
-            if splitSize == nil {
-                let header = Array((split + bytes.prefix(Frame.headerSize)).prefix(Frame.headerSize))
-                if header.count < Frame.headerSize {
-                    split += bytes
-                    return
-                }
-                guard case .record(let size)? = header.withUnsafeBytes({ connection.cutRecordFrame($0, now: now) }) else {
-                    let held = split
-                    split = []
-                    connection.receive(held, now: now)
-                    connection.receive(Array(bytes), now: now)
-                    return
-                }
-                splitSize = size
-            }
-            let n = min(splitSize! - split.count, bytes.count)
-            split += bytes.prefix(n)
-            bytes = bytes.dropFirst(n)
-            guard split.count == splitSize else { return }
-            checkCut(split)
-            split = []
-            splitSize = nil
-        }
-        while !bytes.isEmpty {
-            switch Array(bytes).withUnsafeBytes({ connection.cutRecordFrame($0, now: now) }) {
-            case .record(let size)? where size <= bytes.count:
-                checkCut(Array(bytes.prefix(size)))
-                bytes = bytes.dropFirst(size)
-            case .record(let size)?:
-                split = Array(bytes)
-                splitSize = size
-                return
-            case .tooShort?:
-                split = Array(bytes)
-                return
-            case nil:
-                connection.receive(Array(bytes), now: now)
-                return
-            }
-        }
+        let pieces = cutter.take(ByteBuffer(bytes: input), startCutting: true, cut: { connection.cutRecordFrame($0, now: now) },
+                                 noteReceived: { connection.noteReceived(now: now) })
+        checkCut(pieces.records.flatMap { Array(buffer: $0) })
+        for bytes in pieces.forReceive { connection.receive(Array(buffer: bytes), now: now) }
     }
 
-    /// A frame the fast path cut off: one whole record frame, as the other side will parse it; the host
-    /// relays it as it would the state machine's `.record` event (so a seed replays to the same events).
-    private func checkCut(_ frame: [UInt8]) {
+    /// What the fast path cut off: whole record frames only, as the other side will parse them; the host
+    /// relays each as it would the state machine's `.record` event (so a seed replays to the same events).
+    private func checkCut(_ bytes: [UInt8]) {
         var decoder = FrameDecoder(maximumLength: Int(Hello(role: .broker).maximumFrameLength))
-        decoder.receive(frame)
-        guard let cut = try? decoder.next(), case .record(let record)? = try? ControlMessage(frame: cut) else {
-            return require(false, "the fast path cut off something that is not one record frame")
+        decoder.receive(bytes)
+        while decoder.bufferedCount > 0 {
+            guard let frame = try? decoder.next(), case .record(let record)? = try? ControlMessage(frame: frame) else {
+                return require(false, "the fast path cut off something that is not whole record frames")
+            }
+            if recordEvents { events.append(.record(record)) }
+            respond(to: .record(record))
         }
-        require(decoder.bufferedCount == 0, "the fast path cut off more than one frame")
-        if recordEvents { events.append(.record(record)) }
-        respond(to: .record(record))
     }
 
     func settle() {

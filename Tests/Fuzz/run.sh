@@ -23,7 +23,8 @@ for t in Crypto CryptoExtras _CryptoExtras CryptoBoringWrapper SwiftASN1 CCrypto
   [ -d "$spm/$t.build" ] || continue
   while IFS= read -r -d '' o; do crypto+=("$o"); done < <(find "$spm/$t.build" -name '*.o' -print0)
 done
-# The broker's WebSocket carriage (target `websocket`) runs on SwiftNIO: its objects are linked the same way.
+# The broker's relay fast path (target `broker`) and WebSocket carriage (`websocket`) run on SwiftNIO: its
+# objects are linked the same way.
 for t in NIOWebSocket NIOEmbedded; do
   swift build --target "$t" >>"$out/swift-build.log" 2>&1 || { tail -30 "$out/swift-build.log" >&2; exit 1; }
 done
@@ -39,13 +40,15 @@ for m in CNIOLinux CNIOPosix CNIOLLHTTP CNIOSHA1 CNIOAtomics CNIODarwin CNIOWind
   [ -f "$map" ] || map=$(find .build/checkouts -path "*/Sources/$m/include/module.modulemap" | head -1)
   [ -n "$map" ] && [ -f "$map" ] && nio+=(-Xcc "-fmodule-map-file=$PWD/${map#$PWD/}")
 done
+# The broker's relay fast path, which the `broker` target drives as the broker's host does.
+fastPath="Sources/RemoteSupportBroker/Peers/RecordFrameCutter.swift Sources/RemoteSupportBroker/Peers/SplitRecordFrame.swift"
 common=(-O -g -I Sources/CZlib -I "$spm/Modules" -module-name RemoteSupportCore -lz -lstdc++ "${crypto[@]}")
 # ld.gold lists the sanitizer's local symbols it cannot export; they are harmless.
 quiet() { "$@" 2> >(grep -v "Cannot export local symbol" >&2); }
 
 # Seeds from the real encoder (rebuilt when the sources change).
-if [ ! -x "$out/make-seeds" ] || [ -n "$(find Sources/RemoteSupportCore Tests/Fuzz -newer "$out/make-seeds" -name '*.swift')" ]; then
-  quiet swiftc -j 2 "${common[@]}" $core Tests/Fuzz/FuzzInput.swift Tests/Fuzz/LinkFuzz.swift Tests/Fuzz/ProtocolFuzz.swift \
+if [ ! -x "$out/make-seeds" ] || [ -n "$(find Sources/RemoteSupportCore Sources/RemoteSupportBroker/Peers Tests/Fuzz -newer "$out/make-seeds" -name '*.swift')" ]; then
+  quiet swiftc -j 2 "${common[@]}" $core $fastPath "${nio[@]}" Tests/Fuzz/FuzzInput.swift Tests/Fuzz/LinkFuzz.swift Tests/Fuzz/ProtocolFuzz.swift \
     Tests/Fuzz/Seeds/main.swift Tests/Fuzz/Seeds/ProtocolSeeds.swift \
     -o "$out/make-seeds"
 fi
@@ -65,7 +68,7 @@ if [ ! -x "$bin" ] || [ -n "$(find Sources/RemoteSupportCore Sources/RemoteSuppo
     Tests/Fuzz/FrameFuzz.swift Tests/Fuzz/EndUserFuzz.swift Tests/Fuzz/AgentFuzz.swift Tests/Fuzz/BrokerFuzz.swift \
     Tests/Fuzz/APIFuzz.swift Sources/RemoteSupportBroker/HTTP/QueryFilters.swift Sources/RemoteSupportBroker/HTTP/APIRequests.swift \
     Sources/RemoteSupportBroker/Ops/Webhooks/WebhookRules.swift Sources/RemoteSupportBroker/Server/ConfigFile.swift \
-    Tests/Fuzz/WebSocketFuzz.swift Sources/RemoteSupportBroker/Peers/WebSocketFraming.swift "${nio[@]}" \
+    Tests/Fuzz/WebSocketFuzz.swift Sources/RemoteSupportBroker/Peers/WebSocketFraming.swift $fastPath "${nio[@]}" \
     -o "$bin"
 fi
 

@@ -16,7 +16,8 @@ import Synchronization
 /// A plain TCP connection can move to another loop (`move(to:)`): the hub moves one side of a session to
 /// the other side's loop, so a relayed record is read and written by one thread, with no wake-up between
 /// (as nginx's stream proxy holds both sockets of a pair in one worker). The socket is duplicated and
-/// served by a successor handler on that loop; this channel then closes only its own descriptor. Under
+/// served by a successor handler on that loop (with any record frame held); this channel then closes only
+/// its own descriptor. Under
 /// TLS or WebSocket the connection's state lives in the pipeline, so those stay where they are.
 ///
 /// Anything that needs the store (join, authenticate, connect, consent, ends) goes to a task, in order:
@@ -44,8 +45,8 @@ final class PeerChannelHandler: ChannelDuplexHandler, @unchecked Sendable {
     private var waitingForRoom = false
     private var heldRead = false
     private var inactive = false
-    /// A record frame the fast path holds until the next reads complete it.
-    private var split = SplitRecordFrame()
+    /// The relay's fast path, with a record frame it holds until the next reads complete it.
+    private var cutter = RecordFrameCutter()
     /// Writes handed to the channel and not yet done.
     private var writesInFlight = 0
     /// Where the connection is to move once it is idle.
@@ -71,7 +72,7 @@ final class PeerChannelHandler: ChannelDuplexHandler, @unchecked Sendable {
         browserToken = nil
         movable = true
         adopted = link
-        split = predecessor.split
+        cutter = predecessor.cutter
     }
 
     // MARK: Life
@@ -142,65 +143,25 @@ final class PeerChannelHandler: ChannelDuplexHandler, @unchecked Sendable {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard let link else { return }
-        var buffer = unwrapInboundIn(data)
         let now = monotonicMilliseconds()
-        // The fast path: record frames at the front go to the partner's outbox as they came (no parsing, no
-        // copy); the state machine still checks that both sides are connected. A frame the read cut short
-        // is held until the next reads complete it, so the path does not stop at the first split.
-        var frames: [ByteBuffer] = []
-        if !split.isEmpty, !continueSplit(&buffer, into: &frames, link, now) { return }
-        if split.isEmpty, !controlRunning, link.partner != nil {
-            cutting: while buffer.readableBytes > 0 {
-                switch buffer.withUnsafeReadableBytes({ bytes in link.withConnection { $0.cutRecordFrame(bytes, now: now) } }) {
-                case .record(let size)? where size <= buffer.readableBytes:
-                    frames.append(buffer.readSlice(length: size)!)
-                case .record(let size)?:
-                    split.begin(buffer.readSlice(length: buffer.readableBytes)!, size: size)
-                case .tooShort?:
-                    split.begin(buffer.readSlice(length: buffer.readableBytes)!, size: nil)
-                case nil:
-                    break cutting
-                }
-            }
+        let partner = link.partner
+        // The fast path (`RecordFrameCutter`): record frames go to the partner's outbox as they came (no
+        // parsing, no copy); the state machine still checks that both sides are connected.
+        let pieces = cutter.take(unwrapInboundIn(data), startCutting: !controlRunning && partner != nil,
+                                 cut: { bytes in link.withConnection { $0.cutRecordFrame(bytes, now: now) } },
+                                 noteReceived: { link.withConnection { $0.noteReceived(now: now) } })
+        forward(pieces.records, to: partner, from: link, allocator: context.channel.allocator)
+        for bytes in pieces.forReceive {
+            enqueue(bytes.withUnsafeReadableBytes { link.receive($0, now: now) }, link)
         }
-        forward(frames, from: link, allocator: context.channel.allocator)
-        guard buffer.readableBytes > 0 else { return }
-        let events = buffer.withUnsafeReadableBytes { link.receive($0, now: now) }
-        enqueue(events, link)
-    }
-
-    /// Feeds the held split frame from the front of `buffer`, moving it to `frames` once whole; false while
-    /// it needs more (all of `buffer` is held then).
-    private func continueSplit(_ buffer: inout ByteBuffer, into frames: inout [ByteBuffer], _ link: PeerLink, _ now: UInt64) -> Bool {
-        link.withConnection { $0.noteReceived(now: now) }
-        if split.missing == nil {
-            // The header was cut: check it now that its bytes are in.
-            let header = split.prefix(Frame.headerSize, continuedBy: buffer)
-            guard header.count == Frame.headerSize else {
-                split.append(buffer.readSlice(length: buffer.readableBytes)!)
-                return false
-            }
-            guard case .record(let size)? = header.withUnsafeBytes({ h in link.withConnection { $0.cutRecordFrame(h, now: now) } }) else {
-                // Not a record after all: the held bytes take the usual way, ahead of the rest.
-                for piece in split.take() {
-                    enqueue(piece.withUnsafeReadableBytes { link.receive($0, now: now) }, link)
-                }
-                return true
-            }
-            split.setSize(size)
-        }
-        split.append(buffer.readSlice(length: min(split.missing!, buffer.readableBytes))!)
-        guard split.missing == 0 else { return false }
-        frames += split.take()
-        return true
     }
 
     /// Whole record frames to the partner's outbox, if it is connected (else they are dropped, as the state
     /// machine drops records outside a session).
-    private func forward(_ frames: [ByteBuffer], from link: PeerLink, allocator: ByteBufferAllocator) {
+    private func forward(_ frames: [ByteBuffer], to partner: PeerLink?, from link: PeerLink, allocator: ByteBufferAllocator) {
         guard !frames.isEmpty else { return }
         let bytes = frames.reduce(0) { $0 + $1.readableBytes }
-        if let partner = link.partner, partner.forward(frames, allocator: allocator) {
+        if let partner, partner.forward(frames, allocator: allocator) {
             hub.metrics.relayed(bytes: bytes, toAgent: partner.isAgent)
         } else {
             hub.logger.debug("connection \(link.id): \(bytes) bytes of records dropped, the other side is not connected")
@@ -337,7 +298,7 @@ final class PeerChannelHandler: ChannelDuplexHandler, @unchecked Sendable {
         // This channel lets go of the connection: closing it closes only its descriptor, and its end is not
         // the connection's (`channelInactive` finds no link).
         self.link = nil
-        split = SplitRecordFrame()
+        cutter = RecordFrameCutter()
         context.close(promise: nil)
         let hub = self.hub
         ClientBootstrap(group: target)
