@@ -19,13 +19,13 @@ public final class PeerLink: Sendable {
     /// The console's login token, when a browser on the broker's own page opened this link with its login
     /// cookie (`WebSocketLogin`): an `authenticate` with an empty token uses it.
     let browserToken: String?
-    /// Replaced when the connection moves to another loop (`replaceTransport`).
-    private let currentTransport: NIOLockedValueBox<any PeerTransport>
     private let state: NIOLockedValueBox<State>
 
     /// Only touched under `state`'s lock.
     struct State: @unchecked Sendable {
         var connection: BrokerConnection
+        /// Replaced when the connection moves to another loop (`replaceTransport`).
+        var transport: any PeerTransport
         /// The link on the other side of a connected session (set by the hub for both sides).
         var partner: PeerLink?
         /// Bytes taken from the state machine and being written now.
@@ -54,20 +54,20 @@ public final class PeerLink: Sendable {
          browserToken: String? = nil) {
         self.id = id
         self.browserToken = browserToken
-        currentTransport = NIOLockedValueBox(transport)
         self.address = address
         self.outputCap = outputCap
-        state = NIOLockedValueBox(State(connection: BrokerConnection(options: options, now: now)))
+        state = NIOLockedValueBox(State(connection: BrokerConnection(options: options, now: now), transport: transport))
     }
 
     /// Runs `body` on the state machine under the lock; tells the transport afterwards if it has output.
     @discardableResult
     func withConnection<T>(_ body: (BrokerConnection) throws -> T) rethrows -> T {
-        let (result, hasOutput) = try state.withLockedValue { s in
+        // The transport to wake is read under the same lock (it changes when the connection moves).
+        let (result, wake) = try state.withLockedValue { s in
             let result = try body(s.connection)
-            return (result, s.connection.pendingOutputCount > 0 || s.connection.isClosed)
+            return (result, s.connection.pendingOutputCount > 0 || s.connection.isClosed ? s.transport : nil)
         }
-        if hasOutput { wakeWriter() }
+        wake?.outputReady()
         return result
     }
 
@@ -107,16 +107,16 @@ public final class PeerLink: Sendable {
     /// so far, if this side is connected (checked under the same lock `relay` is, so both paths agree and
     /// keep their order). Counted in the backlog from now. False: not connected, dropped.
     func forward(_ frames: [ByteBuffer], allocator: ByteBufferAllocator) -> Bool {
-        let queued = state.withLockedValue { s -> Bool in
-            guard s.connection.isConnected else { return false }
+        let wake = state.withLockedValue { s -> (any PeerTransport)? in
+            guard s.connection.isConnected else { return nil }
             let before = s.connection.takeOutput()
             if !before.isEmpty { s.outbox.append(allocator.buffer(bytes: before)) }
             s.outbox.append(contentsOf: frames)
             s.writing += before.count + frames.reduce(0) { $0 + $1.readableBytes }
-            return true
+            return s.transport
         }
-        if queued { wakeWriter() }
-        return queued
+        wake?.outputReady()
+        return wake != nil
     }
 
     /// Everything to write now, in order (counted as being written until `wrote`), and whether the state
@@ -138,9 +138,8 @@ public final class PeerLink: Sendable {
 
     /// One line of this link's state, for tests and diagnostics.
     var diagnostics: String {
-        let loop = "\(transport.eventLoop)"
-        return state.withLockedValue { s in
-            "link \(id) on \(loop) \(s.role) backlog \(s.backlog) writing \(s.writing) outbox \(s.outbox.count) waiters \(s.roomCallbacks.count) "
+        state.withLockedValue { s in
+            "link \(id) on \(s.transport.eventLoop) \(s.role) backlog \(s.backlog) writing \(s.writing) outbox \(s.outbox.count) waiters \(s.roomCallbacks.count) "
                 + "connected \(s.connection.isConnected) closed \(s.connection.isClosed) transportClosed \(s.transportClosed)"
         }
     }
@@ -172,11 +171,11 @@ public final class PeerLink: Sendable {
         }
     }
 
-    var transport: any PeerTransport { currentTransport.withLockedValue { $0 } }
+    var transport: any PeerTransport { state.withLockedValue { $0.transport } }
 
     /// The connection is served by another handler now (it moved to another loop).
     func replaceTransport(with transport: any PeerTransport) {
-        currentTransport.withLockedValue { $0 = transport }
+        state.withLockedValue { $0.transport = transport }
     }
 
     /// Tells the transport output is ready (after something was queued from outside `withConnection`).
