@@ -106,8 +106,8 @@ public final class SessionHub: Sendable {
     /// For tests and diagnostics: whether a connected session's two connections are served on one event
     /// loop (nil: not connected with both sides here).
     func servedOnOneLoop(_ id: SessionID) -> Bool? {
-        guard let (endUser, agent) = state.withLock({ s in s.slots[id].flatMap { slot in slot.agent.flatMap { a in slot.endUser.map { ($0, a) } } } })
-        else { return nil }
+        let slot = state.withLock { $0.slots[id] }
+        guard let endUser = slot?.endUser, let agent = slot?.agent else { return nil }
         return endUser.transport.eventLoop === agent.transport.eventLoop
     }
 
